@@ -1,0 +1,60 @@
+# Two commands do all set-up on a fresh machine with Python 3.11:
+#   make run   -> virtualenv, dependencies, migrations, seeds, index, gunicorn + indexer
+#   make test  -> virtualenv, dependencies, the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint check format messages benchmark clean-index
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+var/secret_key:
+	mkdir -p var
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+# Serve on the embedded defaults (SQLite + Whoosh under var/), DEBUG off.
+run: $(VENV)/.installed var/secret_key
+	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-0}" \
+	        DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}" && \
+	set -e && \
+	$(BIN)/python manage.py migrate --noinput -v 0 && \
+	$(BIN)/python manage.py compilemessages -v 0 --ignore=.venv && \
+	$(BIN)/python manage.py collectstatic --noinput -v 0 && \
+	$(BIN)/python manage.py load_seeds && \
+	$(BIN)/python manage.py ensure_index && \
+	exec $(BIN)/gunicorn archive.wsgi:application --config archive/gunicorn_conf.py
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python manage.py compilemessages -v 0 --ignore=.venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: $(VENV)/.installed-dev
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: $(VENV)/.installed-dev
+	cd archive && ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en --ignore=migrations
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+benchmark: $(VENV)/.installed-dev
+	$(BIN)/python manage.py benchmark $(BENCHMARK_ARGS)

@@ -1,0 +1,258 @@
+"""Articles, their sources and topics, editors' decisions, and the index queue."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    SIMPLIFIED = "zh-Hans", _("Chinese (simplified)")
+    TRADITIONAL = "zh-Hant", _("Chinese (traditional)")
+    ENGLISH = "en", _("English")
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", _("day only")
+    MINUTE = "minute", _("date and time")
+
+
+class Source(models.Model):
+    """A publisher, named as it writes its own name."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    homepage = models.URLField(_("homepage"), blank=True)
+    domain = models.CharField(_("domain"), max_length=200, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_sources",
+        help_text=_("A merged source stays as an alias so reloads keep using the kept one."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("source_detail", kwargs={"slug": self.slug})
+
+    def resolved(self) -> "Source":
+        """The source this one was merged into, following the chain."""
+        source, seen = self, set()
+        while source.merged_into_id and source.pk not in seen:
+            seen.add(source.pk)
+            source = source.merged_into
+        return source
+
+
+class Tag(models.Model):
+    """A topic, with a Chinese and an English name."""
+
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    keywords = models.TextField(
+        _("keywords"),
+        blank=True,
+        help_text=_("One keyword per line; automatic tagging matches them on simplified text."),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_tags",
+        help_text=_("A merged topic stays as an alias so automatic tagging uses the kept one."),
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self) -> str:
+        return f"{self.name_zh} / {self.name_en}" if self.name_en else self.name_zh
+
+    def get_absolute_url(self) -> str:
+        return reverse("tag_detail", kwargs={"slug": self.slug})
+
+    def resolved(self) -> "Tag":
+        """The topic this one was merged into, following the chain."""
+        tag, seen = self, set()
+        while tag.merged_into_id and tag.pk not in seen:
+            seen.add(tag.pk)
+            tag = tag.merged_into
+        return tag
+
+
+class ArticleQuerySet(models.QuerySet):
+    def for_listing(self) -> "ArticleQuerySet":
+        return self.select_related("source").prefetch_related("tags").defer("raw_content", "body")
+
+    def newest_first(self) -> "ArticleQuerySet":
+        return self.order_by(models.F("published_at").desc(nulls_last=True), "-id")
+
+
+class Article(models.Model):
+    """One news article, with clean text in its original script."""
+
+    title = models.CharField(_("title"), max_length=500)
+    subtitle = models.CharField(_("subtitle"), max_length=500, blank=True)
+    body = models.TextField(_("body"), help_text=_("Plain-text paragraphs separated by newlines."))
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, db_index=True)
+    date_precision = models.CharField(
+        _("date precision"), max_length=8, choices=DatePrecision.choices, blank=True
+    )
+    source = models.ForeignKey(
+        Source,
+        verbose_name=_("source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="articles",
+    )
+    original_source = models.CharField(_("original source"), max_length=200, blank=True)
+    authors = models.JSONField(_("authors"), default=list, blank=True)
+    editors = models.JSONField(_("editors"), default=list, blank=True)
+    url = models.URLField(_("URL"), max_length=1000, blank=True)
+    external_id = models.CharField(
+        _("external id"),
+        max_length=200,
+        help_text=_("The record's id in its import file, or 'file:<name>' for a loaded file."),
+    )
+    source_file = models.CharField(_("source file"), max_length=500, blank=True)
+    fingerprint = models.CharField(
+        _("fingerprint"),
+        max_length=64,
+        db_index=True,
+        help_text=_(
+            "SHA-256 of the normalized title and body, for change and duplicate detection."
+        ),
+    )
+    raw_content = models.TextField(_("raw content"), blank=True)
+    quality_notes = models.JSONField(_("quality notes"), default=list, blank=True)
+    tags = models.ManyToManyField(
+        Tag, verbose_name=_("topics"), through="ArticleTag", related_name="articles", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="article_unique_source_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(source__isnull=True),
+                name="article_unique_external_id_without_source",
+            ),
+        ]
+        indexes = [models.Index(fields=["language"]), models.Index(fields=["updated_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("article_detail", kwargs={"pk": self.pk})
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n") if p.strip()]
+
+
+class TagOrigin(models.TextChoices):
+    AUTO = "auto", _("automatic")
+    EDITOR = "editor", _("editor")
+
+
+class ArticleTag(models.Model):
+    """An article's topic, remembering who assigned it."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="article_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="article_tags")
+    origin = models.CharField(max_length=8, choices=TagOrigin.choices, default=TagOrigin.AUTO)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("article topic")
+        verbose_name_plural = _("article topics")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "tag"], name="articletag_unique_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} → {self.tag}"
+
+
+class TagExclusion(models.Model):
+    """An editor removed this topic from this article: automatic tagging must not re-add it."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="tag_exclusions")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="exclusions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("removed topic")
+        verbose_name_plural = _("removed topics")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "tag"], name="tagexclusion_unique_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_id} ✕ {self.tag}"
+
+
+class GlossaryTerm(models.Model):
+    """A Chinese–English term pair: a search for one also finds the other."""
+
+    zh = models.CharField(_("Chinese term"), max_length=100)
+    en = models.CharField(_("English term"), max_length=100)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["en"]
+        verbose_name = _("glossary term")
+        verbose_name_plural = _("glossary")
+        constraints = [models.UniqueConstraint(fields=["zh", "en"], name="glossary_unique_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.zh} ↔ {self.en}"
+
+
+class IndexTask(models.Model):
+    """A pending change for the search index, drained by the single indexer process."""
+
+    class Action(models.TextChoices):
+        UPDATE = "update", _("update")
+        DELETE = "delete", _("delete")
+
+    article_id = models.BigIntegerField(db_index=True)
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.UPDATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("index task")
+        verbose_name_plural = _("index tasks")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.article_id}"

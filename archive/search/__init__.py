@@ -1,0 +1,1 @@
+"""Full-text search: the Whoosh index, the indexer that writes it, and queries."""
