@@ -9,7 +9,7 @@ MAX_PAGE = 100_000
 class ListPageForm(forms.Form):
     """``?page=`` on paginated lists: a positive number or ``last``."""
 
-    page = forms.CharField(required=False, max_length=12)
+    page = forms.CharField(required=False, strip=True)
 
     def clean_page(self) -> int | str:
         value = (self.cleaned_data.get("page") or "").strip()
@@ -17,7 +17,11 @@ class ListPageForm(forms.Form):
             return 1
         if value == "last":
             return "last"
-        if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        if (
+            not (value.isascii() and value.isdigit())
+            or len(value) > 6
+            or not 1 <= int(value) <= MAX_PAGE
+        ):
             raise forms.ValidationError(
                 _("The page number must be a whole number from 1 upwards."), code="page"
             )

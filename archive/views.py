@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from archive import browse
+from archive import browse, search_ui
 from archive.forms import ArticleViewForm, ListPageForm, first_error
 from archive.models import Article, ArticleTag, Source, Tag
 
@@ -94,7 +94,13 @@ def search_page(request: HttpRequest) -> HttpResponse:
         return error_page(request, status=503, message="")
     if results.num_pages and results.page > results.num_pages:
         raise Http404(_("There is no page %(page)s.") % {"page": results.page})
-    return render(request, "search/search.html", {"results": results, "params": params})
+    context = {
+        "results": results,
+        "params": params,
+        "canonical_url": request.build_absolute_uri(reverse("search")),
+        **search_ui.search_context(query=request.GET, results=results),
+    }
+    return render(request, "search/search.html", context)
 
 
 @require_safe
