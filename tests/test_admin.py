@@ -28,6 +28,12 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery-staple-7"
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hashing at production strength only slows these tests down."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def superuser():
     return get_user_model().objects.create_superuser("boss", "boss@example.org", PASSWORD)
@@ -296,6 +302,31 @@ def test_bulk_remove_topic_remembers_removals(editor_client):
     assert TagExclusion.objects.filter(tag=tag).count() == 2
 
 
+def test_bulk_retag_keeps_editors_decisions(editor_client):
+    pytest.importorskip("archive.topics")
+    tag = Tag.objects.create(
+        slug="rare-earths", name_zh="稀土", name_en="Rare earths", keywords="稀土"
+    )
+    manual = make_tag("manual")
+    fresh, removed = make_article("包头稀土产业"), make_article("稀土出口")
+    ArticleTag.objects.create(article=fresh, tag=manual, origin=TagOrigin.EDITOR)
+    TagExclusion.objects.create(article=removed, tag=tag)
+    url = reverse("admin:archive_article_changelist")
+
+    done = action(editor_client, url, "retag_action", [fresh.pk, removed.pk])
+
+    assert done.status_code == 302
+    assert topics(fresh) == {"rare-earths": "auto", "manual": "editor"}
+    assert topics(removed) == {}
+
+
+def test_editor_sees_the_curation_screens(editor_client):
+    response = editor_client.get(reverse("admin:index"))
+    models = {m["object_name"] for app in response.context["app_list"] for m in app["models"]}
+    assert {"Article", "Tag", "Source", "GlossaryTerm"} <= models
+    assert "User" not in models
+
+
 def test_editor_cannot_delete_articles(editor_client):
     article = make_article("稀土")
     assert (
@@ -454,6 +485,40 @@ def test_tag_change_without_csrf_token_is_refused(superuser):
     assert client.post(url, {**data, "csrfmiddlewaretoken": str(token)}).status_code == 302
     tag.refresh_from_db()
     assert tag.name_en == "Changed"
+
+
+def test_failed_merge_changes_nothing_and_queues_nothing():
+    from django.db import transaction
+
+    from archive import editorial
+
+    keep, dup = make_tag("keep"), make_tag("dup")
+    a = make_article("稀土")
+    ArticleTag.objects.create(article=a, tag=dup)
+    IndexTask.objects.all().delete()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        editorial.merge_tags(keep=keep, merge=[dup])
+        raise RuntimeError("a later step of the same request fails")
+    assert topics(a) == {"dup": "auto"}
+    assert not IndexTask.objects.exists()
+
+
+def test_admin_edit_only_queues_while_the_index_is_locked(editor_client, index_dir):
+    from whoosh import fields, index
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    writer = index.create_in(index_dir, fields.Schema(id=fields.ID(stored=True))).writer()
+    try:
+        tag = make_tag("economy")
+        a = make_article("经济")
+        IndexTask.objects.all().delete()
+        url = reverse("admin:archive_article_changelist")
+        done = action(editor_client, url, "add_topic_action", [a.pk], apply="1", tag=tag.pk)
+        assert done.status_code == 302
+        assert list(IndexTask.objects.values_list("article_id", flat=True)) == [a.pk]
+        assert writer.is_closed is False  # the admin never waited for, nor took, the lock
+    finally:
+        writer.cancel()
 
 
 # --- Accounts -------------------------------------------------------------------
