@@ -554,8 +554,10 @@ def _login(client, username, password):
     )
 
 
-def test_login_locks_out_after_repeated_failures(client, superuser, settings):
+def test_login_locks_out_after_repeated_failures(client, superuser, settings, caplog):
     from axes.models import AccessAttempt
+
+    caplog.set_level("WARNING", logger="axes")
 
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         response = _login(client, "boss", "wrong")
@@ -568,7 +570,14 @@ def test_login_locks_out_after_repeated_failures(client, superuser, settings):
     assert locked.status_code == 429
     assert _login(client, "boss", PASSWORD).status_code == 429  # even the right password
     assert "_auth_user_id" not in client.session
+    # Each failure is recorded (admin: Axes → access attempts) with user and IP, no password;
+    # the log says so too, with user and IP masked (axes' AXES_SENSITIVE_PARAMETERS).
+    attempt = AccessAttempt.objects.get(username="boss")
+    assert (attempt.ip_address, attempt.failures_since_start) == ("127.0.0.1", 6)
     assert PASSWORD not in str(list(AccessAttempt.objects.values()))
+    assert "wrong" not in attempt.post_data
+    assert "AXES: Locking out" in caplog.text
+    assert "login failure" in caplog.text and PASSWORD not in caplog.text
 
     # After the cool-off the right password works again.
     AccessAttempt.objects.update(
