@@ -1,5 +1,6 @@
 """Small measurement helpers: percentiles, timers, peak memory of children."""
 
+import math
 import os
 import subprocess
 import time
@@ -11,7 +12,7 @@ def percentile(values: list[float], pct: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
