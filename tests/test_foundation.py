@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+from io import StringIO
 
 import pytest
 import yaml
 from django.conf import settings
+from django.core.management import call_command
 
 from archive.models import Article, Language
 
@@ -21,6 +23,7 @@ def test_healthz_reports_database_and_index(client):
         external_id="t1",
         fingerprint="x",
     )
+    call_command("ensure_index", stdout=StringIO())
     response = client.get("/healthz")
     assert response.status_code == 200
     data = response.json()
