@@ -88,7 +88,7 @@ def test_rebuild_keeps_old_index_readable_until_swap():
         indexer.article_document = original
     assert storage.current_dir() == old_dir
     assert search(SearchParams(q="稀土")).total == 1
-    assert [p for p in storage.index_root().glob("gen-*")] == [old_dir]
+    assert list(storage.index_root().glob("gen-*")) == [old_dir]
     rebuild()
     assert storage.current_dir() != old_dir
     assert search(SearchParams(q="稀土")).total == 2
