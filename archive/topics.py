@@ -48,28 +48,50 @@ def ensure_taxonomy() -> None:
     )
 
 
-def _term_pattern(terms: list[str]) -> re.Pattern | None:
-    parts = []
-    for term in terms:
-        folded = fold(term).strip()
-        if not folded:
-            continue
-        escaped = re.escape(folded)
-        parts.append(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])" if folded.isascii() else escaped)
-    return re.compile("|".join(parts)) if parts else None
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class Terms:
+    """Keywords matched on folded text: Chinese as substrings, English as whole words."""
+
+    def __init__(self, terms: list[str]):
+        folded = [fold(term).strip() for term in terms]
+        self.substrings = [t for t in folded if t and not t.isascii()]
+        self.words = {t for t in folded if t and t.isascii() and _WORD.fullmatch(t)}
+        phrases = [t for t in folded if t and t.isascii() and not _WORD.fullmatch(t)]
+        self.phrases = (
+            re.compile("|".join(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])" for t in phrases))
+            if phrases
+            else None
+        )
+        self.phrase_texts = phrases
+
+    def __bool__(self) -> bool:
+        return bool(self.substrings or self.words or self.phrase_texts)
+
+    def found(self, folded: str, words: set[str]) -> bool:
+        if any(term in folded for term in self.substrings):
+            return True
+        if not self.words.isdisjoint(words):
+            return True
+        return bool(
+            self.phrases
+            and any(t in folded for t in self.phrase_texts)
+            and self.phrases.search(folded)
+        )
 
 
 class Rule:
     def __init__(self, tag: Tag):
         lines = [line.strip() for line in tag.keywords.splitlines() if line.strip()]
         self.target = tag.resolved()
-        self.keywords = _term_pattern([line for line in lines if not line.startswith("&")])
-        self.context = _term_pattern([line[1:] for line in lines if line.startswith("&")])
+        self.keywords = Terms([line for line in lines if not line.startswith("&")])
+        self.context = Terms([line[1:] for line in lines if line.startswith("&")])
 
-    def matches(self, folded: str) -> bool:
-        if self.keywords is None or not self.keywords.search(folded):
+    def matches(self, folded: str, words: set[str]) -> bool:
+        if not self.keywords or not self.keywords.found(folded, words):
             return False
-        return self.context is None or bool(self.context.search(folded))
+        return not self.context or self.context.found(folded, words)
 
 
 def load_rules() -> list[Rule]:
@@ -90,7 +112,8 @@ def corpus_tags_of(article: Article) -> list[str]:
 def wanted_tags(article: Article, *, rules: list[Rule], by_slug: dict[str, Tag]) -> set[int]:
     """Ids of the (resolved) topics the rules give this article."""
     folded = fold(f"{article.title}\n{article.subtitle}\n{article.body}")
-    wanted = {rule.target.pk for rule in rules if rule.matches(folded)}
+    words = set(_WORD.findall(folded))
+    wanted = {rule.target.pk for rule in rules if rule.matches(folded, words)}
     mapping = taxonomy().get("corpus_tags", {})
     for name in corpus_tags_of(article):
         slug = mapping.get(name)
