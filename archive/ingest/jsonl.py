@@ -110,7 +110,11 @@ def parse_record(line: str) -> tuple[str, str, ParsedArticle]:
     cleaned = clean_lines(lines)
     notes.extend(cleaned.removed)
     if not cleaned.paragraphs:
-        raise BadRecord("no article text after cleaning")
+        # Cleaning never empties a record: keep its text rather than lose the article.
+        cleaned.paragraphs = [re.sub(r"\s+", " ", line).strip() for line in lines if line.strip()]
+        notes.append("furniture rules would have removed everything: text kept as it was")
+    if not cleaned.paragraphs:
+        raise BadRecord("no article text")
     if not title:
         title = cleaned.paragraphs[0][:80]
         notes.append("no title: first words of the body used")
@@ -186,7 +190,7 @@ class _Importer:
 
     def _store(self, batch: list[tuple[int, str]]) -> Counter:
         counts: Counter = Counter()
-        rows: list[tuple[str, dict]] = []
+        rows: list[tuple[str, dict, list[str]]] = []
         for number, line in batch:
             try:
                 external_id, source_name, parsed = parse_record(line)
@@ -197,9 +201,9 @@ class _Importer:
             values = article_values(
                 parsed=parsed, source=source, source_file=self.path.name, raw_content=line
             )
-            rows.append((external_id, values))
+            rows.append((external_id, values, parsed.tags))
         keys: dict[int | None, list[str]] = {}
-        for external_id, values in rows:
+        for external_id, values, _ in rows:
             keys.setdefault(values["source_id"], []).append(external_id)
         existing: dict[tuple[int | None, str], Article] = {}
         for source_id, ids in keys.items():
@@ -207,7 +211,7 @@ class _Importer:
             same_source = Q(source__isnull=True) if source_id is None else Q(source_id=source_id)
             for article in Article.objects.filter(same_source, external_id__in=ids):
                 existing[(source_id, article.external_id)] = article
-        new_fps = {v["fingerprint"] for key, v in rows if (v["source_id"], key) not in existing}
+        new_fps = {v["fingerprint"] for key, v, _ in rows if (v["source_id"], key) not in existing}
         known_fps = dict(
             Article.objects.filter(fingerprint__in=new_fps).values_list(
                 "fingerprint", "external_id"
@@ -216,7 +220,7 @@ class _Importer:
         to_create: list[Article] = []
         to_update: list[Article] = []
         update_fields: set[str] = set()
-        for external_id, values in rows:
+        for external_id, values, tags in rows:
             article = existing.get((values["source_id"], external_id))
             if article is None:
                 fp = values["fingerprint"]
@@ -225,7 +229,9 @@ class _Importer:
                     counts[DUPLICATE] += 1
                     continue
                 self.seen_fingerprints[fp] = external_id
-                to_create.append(Article(external_id=external_id, **values))
+                new = Article(external_id=external_id, **values)
+                new.corpus_tags = tags
+                to_create.append(new)
                 continue
             changes = changed_fields(article, values)
             if not changes:
@@ -233,6 +239,7 @@ class _Importer:
                 continue
             for name in changes:
                 setattr(article, name, values[name])
+            article.corpus_tags = tags
             update_fields.update(changes)
             to_update.append(article)
         if to_create:
