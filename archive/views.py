@@ -76,7 +76,12 @@ def render_list(request: HttpRequest, template: str, articles, context: dict) ->
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    latest = Article.objects.for_listing().newest_first()[:12]
+    # Dated articles only: this ordering is answered from the published_at index.
+    latest = (
+        Article.objects.for_listing()
+        .filter(published_at__isnull=False)
+        .order_by("-published_at", "-id")[:12]
+    )
     return render(request, "archive/home.html", {"latest": latest, **browse.home_summary()})
 
 
