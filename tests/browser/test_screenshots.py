@@ -19,12 +19,23 @@ LOCALES = {"zh": "zh-CN", "en": "en-US"}
 def test_screenshots_of_main_pages(
     live_server, transactional_db, open_page, screenshot_dir, device, language
 ):
+    from archive.search.indexer import drain_queue
+
     cache.clear()
     data = make_archive()
-    for n in range(10, 16):
-        make_article(n, title=f"包头稀土产业园区第{n}期项目开工", source=data["xinhua"])
+    for n in range(10, 36):
+        make_article(
+            n,
+            title=f"包头稀土产业园区第{n}期项目开工",
+            body="包头市稀土高新区今天举行项目集中开工仪式，涉及稀土新材料、永磁电机等领域。",
+            source=data["xinhua"],
+        )
+    drain_queue()
     pages = {
         "home": "/",
+        "search": "/search/?q=稀土",
+        "search-filtered": "/search/?q=稀土&source=xinhua&sort=newest",
+        "search-empty": "/search/?q=疫苗&language=en",
         "article": data["hans"].get_absolute_url(),
         "article-hant": data["hant"].get_absolute_url(),
         "topic": data["economy"].get_absolute_url(),
