@@ -3,6 +3,8 @@
 Saved to test-artifacts/screenshots/ (git-ignored) for a person to look at.
 """
 
+import importlib.util
+
 import pytest
 from django.core.cache import cache
 
@@ -19,8 +21,6 @@ LOCALES = {"zh": "zh-CN", "en": "en-US"}
 def test_screenshots_of_main_pages(
     live_server, transactional_db, open_page, screenshot_dir, device, language
 ):
-    from archive.search.indexer import drain_queue
-
     cache.clear()
     data = make_archive()
     for n in range(10, 36):
@@ -30,7 +30,6 @@ def test_screenshots_of_main_pages(
             body="包头市稀土高新区今天举行项目集中开工仪式，涉及稀土新材料、永磁电机等领域。",
             source=data["xinhua"],
         )
-    drain_queue()
     pages = {
         "home": "/",
         "search": "/search/?q=稀土",
@@ -40,6 +39,12 @@ def test_screenshots_of_main_pages(
         "article-hant": data["hant"].get_absolute_url(),
         "topic": data["economy"].get_absolute_url(),
     }
+    if importlib.util.find_spec("archive.search.indexer"):
+        from archive.search.indexer import drain_queue
+
+        drain_queue()
+    else:  # until the search branch is merged
+        pages = {k: v for k, v in pages.items() if not k.startswith("search")}
     page = open_page(locale=LOCALES[language], width=WIDTHS[device])
     for name, path in pages.items():
         page.goto(live_server.url + path)

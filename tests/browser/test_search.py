@@ -3,9 +3,9 @@
 import pytest
 from django.core.cache import cache
 
-from tests.test_views import make_archive, make_article
+from tests.test_views import make_archive, make_article, needs_search
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_search]
 
 
 @pytest.fixture
