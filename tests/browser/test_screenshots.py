@@ -51,4 +51,5 @@ def test_screenshots_of_main_pages(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= WIDTHS[device], f"{name} scrolls sideways at {WIDTHS[device]}px"
         page.screenshot(path=screenshot_dir / f"{name}-{device}-{language}.png", full_page=True)
+        page.screenshot(path=screenshot_dir / f"{name}-{device}-{language}-top.png")
     cache.clear()
