@@ -119,12 +119,16 @@ class QualityNotesFilter(admin.SimpleListFilter):
 class ArticleTagInline(admin.TabularInline):
     model = ArticleTag
     form = ArticleTagForm
-    fields = ["tag", "origin"]
-    readonly_fields = ["origin"]
+    fields = ["tag", "assigned_by"]
+    readonly_fields = ["assigned_by"]
     autocomplete_fields = ["tag"]
     extra = 1
     verbose_name = _("topic")
     verbose_name_plural = _("topics (removing one stops automatic tagging from re-adding it)")
+
+    @admin.display(description=_("assigned by"))
+    def assigned_by(self, obj: ArticleTag) -> str:
+        return obj.get_origin_display() if obj.pk else _("editor")
 
 
 class TagExclusionInline(admin.TabularInline):

@@ -210,6 +210,8 @@ def test_editor_adds_and_removes_topics_in_the_article_form(editor_client):
         (article.pk, "auto-topic")
     ]
     assert set(IndexTask.objects.values_list("article_id", flat=True)) == {article.pk}
+    inline = editor_client.get(url).content.decode()
+    assert "automatic" in inline and "editor" in inline  # who assigned each topic
 
     # Adding the removed topic back lifts the removal.
     data = change_form_data(editor_client.get(url))
