@@ -1,0 +1,106 @@
+"""Our search measured in-process through ``archive.search.service.search()``.
+
+Runs inside a worker subprocess whose settings point at the scratch area. The
+service's parameters are inspected at run time so the benchmark keeps working
+while the search API grows: a mode the service cannot switch off is reported.
+"""
+
+import dataclasses
+import time
+
+from archive.benchmark.queries import DEEP_PAGE, MODES, PAGE_SIZE, all_queries
+from archive.benchmark.stats import summarize_ms
+
+# Candidate SearchParams field names for switching facets / highlighting.
+_FACET_FLAGS = ("facets", "with_facets", "want_facets", "include_facets")
+_HIGHLIGHT_FLAGS = ("highlight", "with_highlight", "highlighted", "want_highlight", "snippets")
+
+
+def _field_names(params_cls) -> set[str]:
+    if dataclasses.is_dataclass(params_cls):
+        return {f.name for f in dataclasses.fields(params_cls)}
+    return set(getattr(params_cls, "__annotations__", {}))
+
+
+def _touch(results) -> int:
+    """Read what a page renders (hits, their snippets, facets) so lazy work is counted."""
+    total = getattr(results, "total", 0)
+    for hit in list(getattr(results, "hits", []) or []):
+        for attr in ("title_html", "snippet_html", "title", "source", "topics"):
+            getattr(hit, attr, None) if not isinstance(hit, dict) else hit.get(attr)
+    facets = getattr(results, "facets", None)
+    if facets is not None:
+        if isinstance(facets, dict):
+            for values in facets.values():
+                list(values or [])
+        else:
+            list(facets) if hasattr(facets, "__iter__") else None
+    return int(total or 0)
+
+
+def measure_search(*, repeats: int) -> dict:
+    """p50/p95/p99 per mode and page over the fixed query set; hits per query."""
+    from archive.search import service
+
+    params_cls = service.SearchParams
+    fields = _field_names(params_cls)
+    facet_flag = next((f for f in _FACET_FLAGS if f in fields), None)
+    highlight_flag = next((f for f in _HIGHLIGHT_FLAGS if f in fields), None)
+
+    def params_for(query: str, mode: str, page: int):
+        kwargs = {"q": query, "page": page, "page_size": PAGE_SIZE}
+        if facet_flag:
+            kwargs[facet_flag] = mode in ("facets", "faceted_highlighted")
+        if highlight_flag:
+            kwargs[highlight_flag] = mode in ("highlight", "faceted_highlighted")
+        return params_cls(**{k: v for k, v in kwargs.items() if k in fields or not fields})
+
+    def run_one(query: str, mode: str, page: int) -> int:
+        try:
+            return _touch(service.search(params_for(query, mode, page)))
+        except Exception as exc:
+            if page > 1:
+                return -1
+            raise exc
+
+    first = time.perf_counter()
+    run_one("经济", "faceted_highlighted", 1)
+    first_search_s = time.perf_counter() - first
+    timings: dict[str, list[float]] = {}
+    by_class: dict[str, list[float]] = {}
+    hits: dict[str, int] = {}
+    errors: list[str] = []
+    for cls, query in all_queries():
+        for mode in MODES:
+            for page_name, page in (("first", 1), ("deep", DEEP_PAGE)):
+                try:
+                    run_one(query, mode, page)
+                except Exception as exc:  # noqa: BLE001  (recorded; the run goes on)
+                    errors.append(f"{query} {mode} p{page}: {exc.__class__.__name__}: {exc}")
+                    continue
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    total = run_one(query, mode, page)
+                    elapsed = time.perf_counter() - start
+                    timings.setdefault(f"{mode}/{page_name}", []).append(elapsed)
+                    if mode == "faceted_highlighted" and page_name == "first":
+                        by_class.setdefault(cls, []).append(elapsed)
+                    if page == 1:
+                        hits[query] = total
+    latency = {key: summarize_ms(values) for key, values in timings.items()}
+    latency["faceted_highlighted/first by class"] = {
+        cls: summarize_ms(values) for cls, values in by_class.items()
+    }
+    notes = []
+    if not facet_flag:
+        notes.append("SearchParams has no facet switch: every mode computes what search() does")
+    if not highlight_flag:
+        notes.append("SearchParams has no highlight switch: every mode highlights as search() does")
+    return {
+        "first_search_in_process_s": round(first_search_s, 3),
+        "latency": latency,
+        "hits": hits,
+        "errors": errors[:20],
+        "notes": notes,
+        "flags": {"facets": facet_flag, "highlight": highlight_flag},
+    }

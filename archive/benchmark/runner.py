@@ -1,0 +1,271 @@
+"""Orchestration: every size through our pipeline, the peers and the stock stack.
+
+Everything heavy runs one step at a time. Our pipeline runs as subprocesses
+(``manage.py`` commands and ``archive.benchmark.worker``) with
+``ARCHIVE_VAR_DIR=<scratch>``; a step that fails (for example a command that
+does not exist yet) is recorded and the steps that need it are skipped.
+"""
+
+import json
+import os
+import platform
+import secrets
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from archive.benchmark import corpus as corpus_mod
+from archive.benchmark import peers, web
+from archive.benchmark.stats import dir_size_mb, run_step
+
+
+@dataclass
+class BenchConfig:
+    """What one benchmark run measures, and where."""
+
+    base_dir: Path
+    corpus_dir: Path | None
+    scratch: Path
+    sizes: list[int]
+    repeats: int = 3
+    stock_docs: int = 3000
+    http_seconds: float = 20.0
+    http_concurrency: int = 8
+    segment_seconds: float = 20.0
+    peers: bool = True
+    stock: bool = True
+    http: bool = True
+    log: Callable[[str], None] = field(default=lambda _msg: None)
+
+
+def _python() -> str:
+    return sys.executable
+
+
+def scratch_env(*, var_dir: Path, debug: bool = True) -> dict:
+    """The environment of every pipeline subprocess: settings read only the scratch area."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ARCHIVE_INDEX_DIR")}
+    env.update(
+        {
+            "ARCHIVE_VAR_DIR": str(var_dir),
+            "ARCHIVE_INDEX_DIR": str(var_dir / "index"),
+            "DJANGO_SETTINGS_MODULE": "archive.settings",
+            "DJANGO_DEBUG": "1" if debug else "0",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def _worker(task: str, *, cfg: BenchConfig, env: dict, out: Path, extra: list[str]) -> dict:
+    step = run_step(
+        [_python(), "-m", "archive.benchmark.worker", task, "--out", str(out), *extra],
+        env=env,
+        cwd=str(cfg.base_dir),
+        log_path=str(out.with_suffix(".log")),
+    )
+    if step.ok and out.exists():
+        result = json.loads(out.read_text(encoding="utf-8"))
+        result["seconds"] = round(step.seconds, 2)
+        result["peak_rss_mb"] = round(step.peak_rss_mb, 1)
+        return result
+    return {"error": f"worker {task} exited {step.returncode}", "output_tail": step.output_tail}
+
+
+def _manage(args: list[str], *, cfg: BenchConfig, env: dict, log: Path):
+    return run_step(
+        [_python(), "manage.py", *args], env=env, cwd=str(cfg.base_dir), log_path=str(log)
+    )
+
+
+def _rate(count: int, nbytes: int, seconds: float) -> dict:
+    return {
+        "docs_per_s": round(count / seconds, 1) if seconds else None,
+        "mb_per_s": round(nbytes / 1e6 / seconds, 3) if seconds else None,
+    }
+
+
+def run_ours(*, cfg: BenchConfig, info: corpus_mod.CorpusInfo, area: Path) -> dict:
+    """Import, index, search in-process and over HTTP, in the scratch area ``area``."""
+    var_dir = area / "var"
+    env = scratch_env(var_dir=var_dir)
+    result: dict = {}
+    migrate = _manage(
+        ["migrate", "--noinput", "-v", "0"], cfg=cfg, env=env, log=area / "migrate.log"
+    )
+    if not migrate.ok:
+        return {"error": "migrate failed", "migrate": migrate.as_dict()}
+
+    cfg.log(f"  import_articles --no-index: {info.articles} articles")
+    files = [str(p) for p in info.files]
+    step = _manage(
+        ["import_articles", *files, "--no-index"], cfg=cfg, env=env, log=area / "import.log"
+    )
+    result["import"] = {**step.as_dict(), **_rate(info.articles, info.text_bytes, step.seconds)}
+    if not step.ok:
+        result["error"] = "import_articles failed; later steps skipped"
+        return result
+
+    cfg.log("  rebuild_index --noinput")
+    step = _manage(["rebuild_index", "--noinput"], cfg=cfg, env=env, log=area / "index.log")
+    result["index"] = {
+        **step.as_dict(),
+        **_rate(info.articles, info.text_bytes, step.seconds),
+        "index_mb": dir_size_mb(var_dir / "index"),
+        "database_mb": dir_size_mb(var_dir) - dir_size_mb(var_dir / "index"),
+    }
+    result["import_plus_index_seconds"] = round(
+        result["import"]["seconds"] + result["index"]["seconds"], 1
+    )
+    if not step.ok:
+        result["error"] = "rebuild_index failed; search steps skipped"
+        return result
+
+    cfg.log("  search() in-process")
+    result["search"] = _worker(
+        "search", cfg=cfg, env=env, out=area / "search.json", extra=["--repeats", str(cfg.repeats)]
+    )
+    if cfg.http:
+        cfg.log("  HTTP through gunicorn")
+        result["http"] = run_http(cfg=cfg, area=area, var_dir=var_dir)
+    return result
+
+
+def run_http(*, cfg: BenchConfig, area: Path, var_dir: Path) -> dict:
+    """gunicorn as ``make run`` starts it (DEBUG off, preload), then load on loopback."""
+    env = scratch_env(var_dir=var_dir, debug=False)
+    env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    static = _manage(
+        ["collectstatic", "--noinput", "-v", "0"], cfg=cfg, env=env, log=area / "static.log"
+    )
+    if not static.ok:
+        return {"error": "collectstatic failed", "output_tail": static.output_tail}
+    urls = _worker("urls", cfg=cfg, env=env, out=area / "urls.json", extra=["--limit", "300"])
+    if "error" in urls or not urls.get("articles"):
+        return {"error": "could not resolve URLs", **urls}
+    port = web.free_port()
+    proc = web.start_gunicorn(
+        env=env, cwd=str(cfg.base_dir), port=port, log_path=str(area / "gunicorn.log")
+    )
+    result: dict = {"search_path": urls["search_path"], "workers": env.get("WEB_CONCURRENCY", "2")}
+    try:
+        result["startup"] = web.wait_first_search(
+            proc=proc, port=port, path=urls["searches"][0], timeout=120
+        )
+        if result["startup"]["status"] != 200:
+            result["error"] = f"search page answered {result['startup']['status']}"
+            return result
+        for name, paths in (
+            ("faceted_search", urls["searches"]),
+            ("article_page", urls["articles"]),
+        ):
+            web.load(port=port, paths=paths, concurrency=2, seconds=min(2.0, cfg.http_seconds))
+            result[name] = web.load(
+                port=port, paths=paths, concurrency=cfg.http_concurrency, seconds=cfg.http_seconds
+            )
+    finally:
+        result["gunicorn_peak_rss_mb"] = web.stop_gunicorn(proc)
+    return result
+
+
+def run_peers(*, cfg: BenchConfig, info: corpus_mod.CorpusInfo, area: Path) -> dict:
+    """FTS5 and Tantivy on the same articles and queries."""
+    docs, prep = peers.prepare_docs(corpus_mod.peer_records(info=info))
+    cfg.log(f"  peers: {prep['docs']} docs segmented in {prep['segment_seconds']} s")
+    out = {"segmentation": prep}
+    for name, fn in (("fts5", peers.fts5_run), ("tantivy", peers.tantivy_run)):
+        try:
+            out[name] = fn(docs=docs, work_dir=area, repeats=cfg.repeats)
+        except Exception as exc:  # noqa: BLE001  (a peer failing is reported, not fatal)
+            out[name] = {"error": f"{exc.__class__.__name__}: {exc}"}
+        shutil.rmtree(area / "tantivy", ignore_errors=True)
+        (area / "fts5.sqlite3").unlink(missing_ok=True)
+    return out
+
+
+def run_benchmark(cfg: BenchConfig) -> dict:
+    """All sizes, then the ratios; returns the JSON-ready result."""
+    started = time.time()
+    cfg.scratch.mkdir(parents=True, exist_ok=True)
+    report: dict = {
+        "meta": {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+                "python": platform.python_version(),
+            },
+            "sizes": cfg.sizes,
+            "repeats": cfg.repeats,
+            "corpus_dir": str(cfg.corpus_dir) if cfg.corpus_dir else None,
+        },
+        "sizes": {},
+    }
+    segmentation_done = False
+    stock_records: Path | None = None
+    for size in cfg.sizes:
+        cfg.log(f"size {size}")
+        area = cfg.scratch / str(size)
+        shutil.rmtree(area, ignore_errors=True)
+        area.mkdir(parents=True)
+        info = corpus_mod.build_corpus(size=size, corpus_dir=cfg.corpus_dir, work_dir=area)
+        entry: dict = {"corpus": info.as_dict()}
+        if not segmentation_done:
+            cfg.log("  raw jieba / rjieba throughput")
+            report["segmentation"] = _worker(
+                "segment",
+                cfg=cfg,
+                env=scratch_env(var_dir=area / "var"),
+                out=area / "segment.json",
+                extra=["--seconds", str(cfg.segment_seconds), "--records", *map(str, info.files)],
+            )
+            segmentation_done = True
+            stock_records = info.files[0] if len(info.files) == 1 else None
+        entry["ours"] = run_ours(cfg=cfg, info=info, area=area)
+        if cfg.peers:
+            entry["peers"] = run_peers(cfg=cfg, info=info, area=area)
+        report["sizes"][str(size)] = entry
+        _cleanup(area)
+    if cfg.stock:
+        cfg.log(f"stock haystack + Whoosh + jieba on {cfg.stock_docs} articles")
+        report["stock"] = run_stock(cfg=cfg, records_file=stock_records)
+    report["meta"]["total_seconds"] = round(time.time() - started, 1)
+    from archive.benchmark.report import add_summary
+
+    add_summary(report)
+    return report
+
+
+def run_stock(*, cfg: BenchConfig, records_file: Path | None) -> dict:
+    area = cfg.scratch / "stock"
+    shutil.rmtree(area, ignore_errors=True)
+    area.mkdir(parents=True)
+    info = corpus_mod.build_corpus(size=cfg.stock_docs, corpus_dir=cfg.corpus_dir, work_dir=area)
+    result = _worker(
+        "stock",
+        cfg=cfg,
+        env=scratch_env(var_dir=area / "var"),
+        out=area / "stock.json",
+        extra=["--repeats", str(max(1, cfg.repeats - 1)), "--records", *map(str, info.files)],
+    )
+    result["note"] = (
+        f"capped at {info.articles} articles (an even sample of the corpus) because the stock "
+        "stack is slow; its latencies are on this smaller index and favour it"
+    )
+    _cleanup(area)
+    return result
+
+
+def _cleanup(area: Path) -> None:
+    """Drop the bulky scratch data (database, index, copies), keep logs and JSON."""
+    shutil.rmtree(area / "var", ignore_errors=True)
+    for path in area.glob("bench-*.jsonl"):
+        path.unlink(missing_ok=True)

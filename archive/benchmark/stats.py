@@ -1,0 +1,95 @@
+"""Small measurement helpers: percentiles, timers, peak memory of children."""
+
+import math
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (pct in 0-100) of a non-empty list; 0.0 when empty."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def summarize_ms(seconds: list[float]) -> dict:
+    """p50/p95/p99/max/mean in milliseconds, plus the count."""
+    ms = [s * 1000 for s in seconds]
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "max_ms": round(max(ms), 2) if ms else 0.0,
+        "mean_ms": round(sum(ms) / len(ms), 2) if ms else 0.0,
+    }
+
+
+@dataclass
+class StepResult:
+    """One subprocess step: exit code, wall time, peak RSS, captured output tail."""
+
+    command: list[str]
+    returncode: int
+    seconds: float
+    peak_rss_mb: float
+    output_tail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def as_dict(self) -> dict:
+        return {
+            "command": " ".join(self.command),
+            "returncode": self.returncode,
+            "seconds": round(self.seconds, 2),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "output_tail": self.output_tail,
+        }
+
+
+def run_step(
+    command: list[str], *, env: dict, cwd: str, log_path: str, timeout: float | None = None
+) -> StepResult:
+    """Run a command to completion; wall time and the peak RSS of it and its children.
+
+    ``os.wait4`` gives the rusage of exactly this child (ru_maxrss is the largest
+    resident set among the process and the descendants it waited for), so no
+    psutil is needed. Output goes to ``log_path``; its tail is kept.
+    """
+    start = time.perf_counter()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        deadline = None if timeout is None else start + timeout
+        while True:
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if deadline is not None and time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, rusage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(log_path, "rb") as log:
+        tail = log.read()[-1500:].decode("utf-8", "replace")
+    # Linux reports ru_maxrss in kilobytes.
+    return StepResult(command, proc.returncode, seconds, rusage.ru_maxrss / 1024, tail)
+
+
+def dir_size_mb(path) -> float:
+    """Total size of the files under ``path`` in MB (0 when missing)."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return round(total / 1e6, 1)

@@ -1,0 +1,87 @@
+"""The benchmark command runs end to end on synthetic data and writes its JSON.
+
+Times are never asserted: only that every stage ran and reported its figures.
+"""
+
+import gzip
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from archive.benchmark.corpus import build_corpus, read_records
+from archive.benchmark.stats import percentile
+
+
+def _write_corpus(folder, records):
+    folder.mkdir()
+    with gzip.open(folder / "tiny.jsonl.gz", "wt", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        fh.write("not json\n")
+
+
+def test_benchmark_corpus_scaled_past_its_size_gets_new_ids(tmp_path):
+    records = [
+        {"id": f"a{i}", "title": f"标题{i}", "body": "稀土产业发展。", "lang": "zh-Hans"}
+        for i in range(3)
+    ]
+    _write_corpus(tmp_path / "corpus", records)
+    info = build_corpus(size=7, corpus_dir=tmp_path / "corpus", work_dir=tmp_path / "work")
+    ids = [r["id"] for r in read_records(info.files)]
+    assert info.articles == 7 and info.copies == 3
+    assert ids == ["a0", "a1", "a2", "a0~x2", "a1~x2", "a2~x2", "a0~x3"]
+    assert len(set(ids)) == 7
+
+
+def test_benchmark_corpus_absent_falls_back_to_synthetic(tmp_path):
+    info = build_corpus(size=50, corpus_dir=tmp_path / "missing", work_dir=tmp_path / "work")
+    records = list(read_records(info.files))
+    assert info.synthetic and len(records) == 50
+    assert {r["lang"] for r in records} <= {"zh-Hans", "zh-Hant", "en"}
+    assert all(r["title"] and r["body"] for r in records)
+
+
+def test_benchmark_percentile_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 95) == 95.0
+    assert percentile(values, 99) == 99.0
+    assert percentile([], 95) == 0.0
+
+
+@pytest.mark.slow
+def test_benchmark_command_quick_run_writes_json_with_every_stage(tmp_path):
+    out = tmp_path / "result.json"
+    stdout = StringIO()
+    call_command(
+        "benchmark",
+        "--quick",
+        "--corpus",
+        str(tmp_path / "no-corpus"),
+        "--sizes",
+        "60",
+        "--stock-docs",
+        "40",
+        "--http-seconds",
+        "1",
+        "--scratch",
+        str(tmp_path / "scratch"),
+        "--out",
+        str(out),
+        stdout=stdout,
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert {"meta", "sizes", "segmentation", "stock", "headline", "targets"} <= set(report)
+    entry = report["sizes"]["60"]
+    assert entry["corpus"]["synthetic"] is True and entry["corpus"]["articles"] == 60
+    for peer in ("fts5", "tantivy"):
+        assert entry["peers"][peer]["docs"] == 60
+        assert "p95_ms" in entry["peers"][peer]["latency"]["faceted_highlighted/first"]
+    assert report["stock"]["docs"] == 40
+    assert "p95_ms" in report["stock"]["latency"]["faceted_highlighted/first"]
+    assert report["segmentation"]["jieba_mb_s"] > 0
+    assert "import" in entry["ours"]
+    assert out.with_suffix(".md").read_text(encoding="utf-8").startswith("# Benchmark baseline")
+    assert "Targets" in stdout.getvalue()
