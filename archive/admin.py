@@ -376,6 +376,11 @@ class _MergeMixin:
     def article_count(self, obj) -> int:
         return obj.article_count
 
+    @admin.display(description=_("merged aliases"))
+    def aliases(self, obj) -> str:
+        related = obj.merged_tags if isinstance(obj, Tag) else obj.merged_sources
+        return ", ".join(str(alias) for alias in related.all()) or "-"
+
 
 @admin.register(Tag)
 class TagAdmin(_MergeMixin, admin.ModelAdmin):
@@ -385,8 +390,8 @@ class TagAdmin(_MergeMixin, admin.ModelAdmin):
     list_filter = [MergedFilter]
     search_fields = ["name_zh", "name_en", "slug"]  # see get_search_results
     prepopulated_fields = {"slug": ("name_en",)}
-    fields = ["name_zh", "name_en", "slug", "description", "keywords", "merged_into"]
-    readonly_fields = ["merged_into"]
+    fields = ["name_zh", "name_en", "slug", "description", "keywords", "merged_into", "aliases"]
+    readonly_fields = ["merged_into", "aliases"]
     actions = ["merge_action", "rename_action"]
 
     def get_queryset(self, request):
@@ -432,8 +437,8 @@ class SourceAdmin(_MergeMixin, admin.ModelAdmin):
     list_display = ["name", "name_en", "slug", "domain", "article_count", "merged_into"]
     list_filter = [MergedFilter]
     search_fields = ["name", "name_en", "slug", "domain"]  # see get_search_results
-    fields = ["name", "name_en", "slug", "homepage", "domain", "merged_into"]
-    readonly_fields = ["merged_into"]
+    fields = ["name", "name_en", "slug", "homepage", "domain", "merged_into", "aliases"]
+    readonly_fields = ["merged_into", "aliases"]
     actions = ["merge_action"]
 
     def get_queryset(self, request):

@@ -394,6 +394,8 @@ def test_tag_merge_action_moves_articles_and_keeps_alias(editor_client):
     assert topics(a) == {"rare-earths": "auto"}
     dup.refresh_from_db()
     assert dup.merged_into == keep
+    kept_page = editor_client.get(reverse("admin:archive_tag_change", args=[keep.pk]))
+    assert "rare-earth / rare-earth" in kept_page.content.decode()  # listed as an alias
 
 
 def test_tag_rename_action_validates_and_renames(editor_client):
@@ -466,10 +468,11 @@ def test_names_with_markup_are_escaped_in_changelists(boss_client):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_tag_change_without_csrf_token_is_refused(superuser):
+def test_tag_change_without_a_valid_csrf_token_is_refused(superuser):
     tag = make_tag("economy", "经济", "Economy")
-    client = Client(enforce_csrf_checks=True)
+    client, stranger = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     client.force_login(superuser)
+    stranger.force_login(superuser)
     url = reverse("admin:archive_tag_change", args=[tag.pk])
     data = {
         "name_zh": "改",
@@ -480,11 +483,21 @@ def test_tag_change_without_csrf_token_is_refused(superuser):
     }
 
     assert client.post(url, data).status_code == 403
+    client.get(url)  # the client has its own CSRF cookie now
+    theirs = str(stranger.get(url).context["csrf_token"])
+    assert client.post(url, {**data, "csrfmiddlewaretoken": theirs}).status_code == 403
+    token = str(client.get(url).context["csrf_token"])
+    evil = client.post(
+        url,
+        {**data, "csrfmiddlewaretoken": token},
+        secure=True,
+        headers={"Origin": "https://evil.example"},
+    )
+    assert evil.status_code == 403
     tag.refresh_from_db()
     assert tag.name_en == "Economy"
 
-    token = client.get(url).context["csrf_token"]
-    assert client.post(url, {**data, "csrfmiddlewaretoken": str(token)}).status_code == 302
+    assert client.post(url, {**data, "csrfmiddlewaretoken": token}).status_code == 302
     tag.refresh_from_db()
     assert tag.name_en == "Changed"
 
