@@ -396,7 +396,8 @@ class TagAdmin(_MergeMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("merged_into")
-        return queryset.annotate(article_count=Count("article_tags"))
+        # A GROUP BY drops Meta.ordering: restate it (autocomplete pages need an order).
+        return queryset.annotate(article_count=Count("article_tags")).order_by("slug")
 
     def get_search_results(self, request, queryset, search_term):
         match = request.resolver_match
@@ -443,7 +444,7 @@ class SourceAdmin(_MergeMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("merged_into")
-        return queryset.annotate(article_count=Count("articles"))
+        return queryset.annotate(article_count=Count("articles")).order_by("name")
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
