@@ -138,12 +138,14 @@ def load(*, port: int, paths: list[str], concurrency: int, seconds: float) -> di
                 errors[slot][str(status)] = errors[slot].get(str(status), 0) + 1
 
     start = time.perf_counter()
+    cpu_start = time.process_time()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start
+    client_cpu = time.process_time() - cpu_start
     ok = [x for slot in latencies for x in slot]
     merged: dict[str, int] = {}
     for slot in errors:
@@ -156,5 +158,7 @@ def load(*, port: int, paths: list[str], concurrency: int, seconds: float) -> di
         "errors": sum(merged.values()),
         "error_kinds": merged,
         "requests_per_s": round(len(ok) / elapsed, 1) if elapsed else 0.0,
+        # CPU the load generator itself used (it shares the 2 cores with the server).
+        "client_cpu_share": round(client_cpu / elapsed, 2) if elapsed else None,
         **summarize_ms(ok),
     }
