@@ -1,5 +1,8 @@
 """Articles, their sources and topics, editors' decisions, and the index queue."""
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -95,6 +98,30 @@ class Tag(models.Model):
             seen.add(tag.pk)
             tag = tag.merged_into
         return tag
+
+    def clean(self) -> None:
+        """Tidy the names and refuse one that another topic already has, in either script."""
+        from archive.text import fold, normalize
+
+        self.name_zh = " ".join(normalize(self.name_zh or "").split())
+        self.name_en = " ".join(normalize(self.name_en or "").split())
+        mine = {fold(name): field for field, name in self._names() if name}
+        if not mine:
+            return
+        errors: dict[str, list[str]] = {}
+        for other in Tag.objects.exclude(pk=self.pk).only("name_zh", "name_en", "slug"):
+            for _field, name in other._names():
+                field = mine.get(fold(name)) if name else None
+                if field and field not in errors:
+                    errors[field] = [
+                        _("“%(name)s” is already the name of the topic “%(other)s” (%(slug)s).")
+                        % {"name": name, "other": other, "slug": other.slug}
+                    ]
+        if errors:
+            raise ValidationError(errors)
+
+    def _names(self) -> list[tuple[str, str]]:
+        return [("name_zh", self.name_zh), ("name_en", self.name_en)]
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -236,6 +263,34 @@ class GlossaryTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zh} ↔ {self.en}"
+
+    def clean(self) -> None:
+        """A Chinese term with Chinese characters, an English one without, no folded duplicate."""
+        from archive.text import fold, normalize
+
+        self.zh = " ".join(normalize(self.zh or "").split())
+        self.en = " ".join(normalize(self.en or "").split())
+        self.note = " ".join(normalize(self.note or "").split())
+        errors: dict[str, str] = {}
+        if not _HAN.search(self.zh):
+            errors["zh"] = _("The Chinese term must contain Chinese characters.")
+        if _HAN.search(self.en):
+            errors["en"] = _("The English term must not contain Chinese characters.")
+        elif not re.search(r"[A-Za-z0-9]", self.en):
+            errors["en"] = _("The English term must contain letters or digits.")
+        if not errors:
+            key = (fold(self.zh), fold(self.en))
+            for other in GlossaryTerm.objects.exclude(pk=self.pk).only("zh", "en"):
+                if (fold(other.zh), fold(other.en)) == key:
+                    errors["zh"] = _("This pair is already in the glossary as “%(other)s”.") % {
+                        "other": other
+                    }
+                    break
+        if errors:
+            raise ValidationError(errors)
+
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 
 
 class IndexTask(models.Model):

@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "archive.context_processors.site",
             ],
         },
     },
@@ -101,6 +102,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # One writer at a time without "database is locked": wait, and take the
     # write lock when a transaction starts rather than on its first write.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

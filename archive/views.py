@@ -1,37 +1,209 @@
 """Reader pages: thin views that validate input, call search or the ORM, render."""
 
-from django.core.paginator import Paginator
+import logging
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from archive.models import Article, Source, Tag
+from archive import browse, search_ui
+from archive.forms import ArticleViewForm, ListPageForm, first_error
+from archive.models import Article, ArticleTag, Source, Tag
+
+try:  # the search service lands from the search branch
+    from archive.search import service
+except ImportError:  # pragma: no cover
+    service = None
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+MAX_PK = 2**63 - 1
+
+
+class BadParameter(Exception):
+    """A query parameter the reader can fix; shown as a friendly 400 page."""
+
+
+def error_page(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
+    """A friendly error page in the site's style."""
+    template = {400: "400.html", 503: "503.html"}.get(status, "400.html")
+    return render(request, template, {"message": message}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: Django's own bad requests (too many fields, bad host...)."""
+    return render(request, "400.html", {"message": ""}, status=400)
+
+
+def paginate(request: HttpRequest, articles) -> Page:
+    """The requested page of ``articles``; BadParameter for junk, Http404 past the end."""
+    form = ListPageForm(request.GET)
+    if not form.is_valid():
+        raise BadParameter(first_error(form))
+    paginator = Paginator(articles, PAGE_SIZE)
+    number = form.cleaned_data["page"]
+    if number == "last":
+        number = paginator.num_pages
+    if number > paginator.num_pages:
+        raise Http404(_("There is no page %(page)s.") % {"page": number})
+    return paginator.page(number)
+
+
+def list_canonical(request: HttpRequest, page: Page) -> str:
+    path = request.path + (f"?page={page.number}" if page.number > 1 else "")
+    return request.build_absolute_uri(path)
+
+
+def render_list(request: HttpRequest, template: str, articles, context: dict) -> HttpResponse:
+    """A paginated article list with its language and year counts."""
+    try:
+        page = paginate(request, articles.for_listing().newest_first())
+    except BadParameter as exc:
+        return error_page(request, status=400, message=str(exc))
+    context = {
+        **context,
+        "page": page,
+        "canonical_url": list_canonical(request, page),
+        "language_counts": browse.language_counts(articles=articles),
+    }
+    return render(request, template, context)
 
 
 @require_safe
-def home(request):
-    articles = Article.objects.for_listing().newest_first()[:20]
-    return render(request, "archive/home.html", {"articles": articles})
+def home(request: HttpRequest) -> HttpResponse:
+    latest = Article.objects.for_listing().newest_first()[:12]
+    return render(request, "archive/home.html", {"latest": latest, **browse.home_summary()})
 
 
 @require_safe
-def article_detail(request, pk: int):
-    article = get_object_or_404(Article.objects.select_related("source"), pk=pk)
-    return render(request, "archive/article_detail.html", {"article": article})
+def search_page(request: HttpRequest) -> HttpResponse:
+    if service is None:  # pragma: no cover
+        return error_page(request, status=503, message="")
+    try:
+        params = service.params_from_query(request.GET)
+        results = service.search(params)
+    except service.SearchParamError as exc:
+        return error_page(request, status=400, message=str(exc))
+    except service.SearchUnavailable:
+        logger.exception("search unavailable")
+        return error_page(request, status=503, message="")
+    if results.num_pages and results.page > results.num_pages:
+        raise Http404(_("There is no page %(page)s.") % {"page": results.page})
+    context = {
+        "results": results,
+        "params": params,
+        "canonical_url": request.build_absolute_uri(reverse("search")),
+        **search_ui.search_context(query=request.GET, results=results),
+    }
+    return render(request, "search/search.html", context)
 
 
 @require_safe
-def source_detail(request, slug: str):
+def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if pk > MAX_PK:
+        raise Http404
+    form = ArticleViewForm(request.GET)
+    if not form.is_valid():
+        return error_page(request, status=400, message=first_error(form))
+    article = get_object_or_404(
+        Article.objects.select_related("source").prefetch_related(
+            Prefetch("article_tags", queryset=ArticleTag.objects.select_related("tag"))
+        ),
+        pk=pk,
+    )
+    related = []
+    if service is not None:
+        try:
+            related = service.related_articles(article, limit=5)
+        except service.SearchUnavailable:
+            logger.warning("related articles unavailable for %s", article.pk)
+    reading = browse.article_reading(article=article, script=form.cleaned_data["script"])
+    context = {
+        "article": article,
+        "reading": reading,
+        "topics": [at.tag for at in article.article_tags.all()],
+        "related": related,
+        "canonical_url": request.build_absolute_uri(article.get_absolute_url()),
+        "api_url": f"/api/articles/{article.pk}",
+    }
+    return render(request, "archive/article_detail.html", context)
+
+
+@require_safe
+def source_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "archive/source_list.html", {"sources": browse.source_counts()})
+
+
+@require_safe
+def tag_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "archive/tag_list.html", {"topics": browse.topic_counts()})
+
+
+@require_safe
+def source_detail(request: HttpRequest, slug: str) -> HttpResponse:
     source = get_object_or_404(Source, slug=slug)
-    page = Paginator(source.articles.for_listing().newest_first(), 20).get_page(
-        request.GET.get("page")
+    return render_list(
+        request, "archive/source_detail.html", source.articles.all(), {"source": source}
     )
-    return render(request, "archive/source_detail.html", {"source": source, "page": page})
 
 
 @require_safe
-def tag_detail(request, slug: str):
+def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    page = Paginator(tag.articles.for_listing().newest_first(), 20).get_page(
-        request.GET.get("page")
+    return render_list(request, "archive/tag_detail.html", tag.articles.all(), {"tag": tag})
+
+
+def _check_date(year: int, month: int | None = None) -> None:
+    if not browse.MIN_YEAR <= year <= browse.MAX_YEAR or (
+        month is not None and not 1 <= month <= 12
+    ):
+        raise Http404(_("No such date."))
+
+
+@require_safe
+def archive_year(request: HttpRequest, year: int) -> HttpResponse:
+    _check_date(year)
+    start, end = browse.month_range(year=year)
+    articles = browse.articles_between(start=start, end=end)
+    years = browse.date_archive(articles=articles)
+    context = {"year": year, "start": start, "months": years[0].months if years else []}
+    return render_list(request, "archive/archive_year.html", articles, context)
+
+
+@require_safe
+def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    _check_date(year, month)
+    start, end = browse.month_range(year=year, month=month)
+    articles = browse.articles_between(start=start, end=end)
+    return render_list(
+        request, "archive/archive_month.html", articles, {"year": year, "start": start}
     )
-    return render(request, "archive/tag_detail.html", {"tag": tag, "page": page})
+
+
+@require_safe
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /search/",
+        "Disallow: /feeds/search/",
+        "Disallow: /i18n/",
+        "Disallow: /api/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+def opensearch(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "opensearch.xml",
+        {"search_url": request.build_absolute_uri(reverse("search"))},
+        content_type="application/opensearchdescription+xml; charset=utf-8",
+    )

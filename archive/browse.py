@@ -1,0 +1,155 @@
+"""Read-side selectors for the reader pages: counts, the date archive, article reading.
+
+Plain functions over the ORM, callable without a request.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Max, QuerySet
+from django.db.models.functions import TruncMonth
+
+from archive.models import Article, ArticleTag, Language, Source, Tag
+from archive.text import to_simplified, to_traditional
+
+MIN_YEAR, MAX_YEAR = 1, 9998
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    month: date  # the first day of the month
+    count: int
+
+
+@dataclass(frozen=True)
+class YearCount:
+    year: int
+    count: int
+    months: list[MonthCount]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An article's text as the reader asked to see it."""
+
+    title: str
+    subtitle: str
+    paragraphs: list[str]
+    lang: str  # the BCP 47 tag of the text shown
+    script: str  # "" (as published), "hans" or "hant"
+    converted: bool  # True when the characters were converted for reading
+
+
+def archive_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def topic_counts(*, limit: int | None = None) -> list[Tag]:
+    """Topics that have articles, most used first, each with ``.count``."""
+    qs = (
+        Tag.objects.filter(merged_into__isnull=True)
+        .annotate(count=Count("article_tags"))
+        .filter(count__gt=0)
+        .order_by("-count", "slug")
+    )
+    return list(qs[:limit] if limit else qs)
+
+
+def source_counts(*, limit: int | None = None) -> list[Source]:
+    """Sources that have articles, biggest first, each with ``.count``."""
+    qs = (
+        Source.objects.filter(merged_into__isnull=True)
+        .annotate(count=Count("articles"))
+        .filter(count__gt=0)
+        .order_by("-count", "name")
+    )
+    return list(qs[:limit] if limit else qs)
+
+
+def language_counts(*, articles: QuerySet) -> list[tuple[str, str, int]]:
+    """(code, label, count) for the languages in ``articles``."""
+    labels = dict(Language.choices)
+    rows = articles.order_by().values("language").annotate(n=Count("id")).order_by("-n")
+    return [(r["language"], labels.get(r["language"], r["language"]), r["n"]) for r in rows]
+
+
+def date_archive(*, articles: QuerySet | None = None) -> list[YearCount]:
+    """Years, newest first, each with its months and counts, in the archive time zone."""
+    qs = Article.objects.all() if articles is None else articles
+    rows = (
+        qs.filter(published_at__isnull=False)
+        .order_by()
+        .annotate(m=TruncMonth("published_at", tzinfo=archive_tz()))
+        .values("m")
+        .annotate(n=Count("id"))
+        .order_by("-m")
+    )
+    years: dict[int, list[MonthCount]] = {}
+    for row in rows:
+        month = row["m"].date() if isinstance(row["m"], datetime) else row["m"]
+        years.setdefault(month.year, []).append(MonthCount(month=month, count=row["n"]))
+    return [
+        YearCount(year=y, count=sum(m.count for m in months), months=months)
+        for y, months in years.items()
+    ]
+
+
+def home_summary() -> dict:
+    """Topic, source and date counts for the home page, cached until articles change."""
+    stamp = Article.objects.aggregate(n=Count("id"), changed=Max("updated_at"))
+    tagged = ArticleTag.objects.aggregate(n=Count("id"), last=Max("id"))
+    changed = stamp["changed"].timestamp() if stamp["changed"] else 0
+    key = f"archive:home:{stamp['n']}:{changed}:{tagged['n']}:{tagged['last']}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = {
+            "total": stamp["n"],
+            "topics": topic_counts(limit=40),
+            "sources": source_counts(limit=40),
+            "years": date_archive(),
+        }
+        cache.set(key, summary, 60)
+    return summary
+
+
+def month_range(*, year: int, month: int | None = None) -> tuple[datetime, datetime]:
+    """Start (inclusive) and end (exclusive) of a year or month in the archive time zone."""
+    tz = archive_tz()
+    if month is None:
+        return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+    return datetime(year, month, 1, tzinfo=tz), end
+
+
+def articles_between(*, start: datetime, end: datetime) -> QuerySet:
+    return Article.objects.filter(published_at__gte=start, published_at__lt=end)
+
+
+def article_reading(*, article: Article, script: str = "") -> Reading:
+    """The article's text, converted to simplified (``hans``) or traditional (``hant``)
+    characters when asked and when it is Chinese in the other script."""
+    convert = None
+    if script == "hant" and article.language == Language.SIMPLIFIED:
+        convert, lang = to_traditional, Language.TRADITIONAL
+    elif script == "hans" and article.language == Language.TRADITIONAL:
+        convert, lang = to_simplified, Language.SIMPLIFIED
+    if convert is None:
+        return Reading(
+            title=article.title,
+            subtitle=article.subtitle,
+            paragraphs=article.paragraphs,
+            lang=article.language,
+            script="",
+            converted=False,
+        )
+    return Reading(
+        title=convert(article.title),
+        subtitle=convert(article.subtitle),
+        paragraphs=[convert(p) for p in article.paragraphs],
+        lang=str(lang),
+        script=script,
+        converted=True,
+    )

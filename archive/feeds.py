@@ -1,0 +1,168 @@
+"""RSS and Atom feeds: latest articles, each topic, each source, any search."""
+
+from django.contrib.syndication.views import Feed
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from archive.models import Article, Source, Tag
+
+try:  # the search service lands from the search branch
+    from archive.search import service
+except ImportError:  # pragma: no cover
+    service = None
+
+FEED_SIZE = 30
+
+
+class ArticleFeed(Feed):
+    """Shared item rendering: plain-text title and summary (the generator escapes them)."""
+
+    def item_title(self, item: Article) -> str:
+        return item.title
+
+    def item_description(self, item: Article) -> str:
+        text = item.subtitle or " ".join(item.paragraphs[:2])
+        return Truncator(text).chars(300)
+
+    def item_pubdate(self, item: Article):
+        return item.published_at
+
+    def item_updateddate(self, item: Article):
+        return item.updated_at
+
+    def item_author_name(self, item: Article) -> str:
+        return ", ".join(str(a) for a in item.authors or []) or (
+            item.source.name if item.source else ""
+        )
+
+    def item_categories(self, item: Article) -> list[str]:
+        return [t.name_zh or t.name_en for t in item.tags.all()]
+
+    def item_extra_kwargs(self, item: Article) -> dict:
+        return {}
+
+    def _items(self, articles) -> list[Article]:
+        return list(
+            articles.select_related("source").prefetch_related("tags").newest_first()[:FEED_SIZE]
+        )
+
+
+class LatestRss(ArticleFeed):
+    def title(self) -> str:
+        return _("News archive: latest articles")
+
+    def link(self) -> str:
+        return reverse("home")
+
+    def description(self) -> str:
+        return _("The newest articles in the archive.")
+
+    def items(self) -> list[Article]:
+        return self._items(Article.objects.all())
+
+
+class LatestAtom(LatestRss):
+    feed_type = Atom1Feed
+    subtitle = LatestRss.description
+
+
+class TopicRss(ArticleFeed):
+    def get_object(self, request: HttpRequest, slug: str) -> Tag:
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, obj: Tag) -> str:
+        return _("News archive: %(topic)s") % {"topic": obj.name_zh or obj.name_en}
+
+    def link(self, obj: Tag) -> str:
+        return obj.get_absolute_url()
+
+    def description(self, obj: Tag) -> str:
+        return _("The newest articles on this topic.")
+
+    def items(self, obj: Tag) -> list[Article]:
+        return self._items(obj.articles.all())
+
+
+class TopicAtom(TopicRss):
+    feed_type = Atom1Feed
+    subtitle = TopicRss.description
+
+
+class SourceRss(ArticleFeed):
+    def get_object(self, request: HttpRequest, slug: str) -> Source:
+        return get_object_or_404(Source, slug=slug)
+
+    def title(self, obj: Source) -> str:
+        return _("News archive: %(source)s") % {"source": obj.name}
+
+    def link(self, obj: Source) -> str:
+        return obj.get_absolute_url()
+
+    def description(self, obj: Source) -> str:
+        return _("The newest articles from this source.")
+
+    def items(self, obj: Source) -> list[Article]:
+        return self._items(obj.articles.all())
+
+
+class SourceAtom(SourceRss):
+    feed_type = Atom1Feed
+    subtitle = SourceRss.description
+
+
+class SearchRss(ArticleFeed):
+    """The first page of any search, as a feed (parameters as on the search page)."""
+
+    def get_object(self, request: HttpRequest):
+        return service.search(service.params_from_query(request.GET))
+
+    def title(self, obj) -> str:
+        q = getattr(obj.params, "q", "")
+        if q:
+            return _("News archive: search for “%(q)s”") % {"q": q}
+        return _("News archive: search")
+
+    def link(self, obj) -> str:
+        return reverse("search")
+
+    def description(self, obj) -> str:
+        return _("Articles matching a search in the news archive.")
+
+    def items(self, obj) -> list[Article]:
+        return [hit.article for hit in obj.hits]
+
+
+class SearchAtom(SearchRss):
+    feed_type = Atom1Feed
+    subtitle = SearchRss.description
+
+
+def _search_feed(feed: Feed, request: HttpRequest) -> HttpResponse:
+    from archive.views import error_page
+
+    if service is None:  # pragma: no cover
+        return error_page(request, status=503, message="")
+    try:
+        return feed(request)
+    except service.SearchParamError as exc:
+        return error_page(request, status=400, message=str(exc))
+    except service.SearchUnavailable:
+        return error_page(request, status=503, message="")
+
+
+_search_rss, _search_atom = SearchRss(), SearchAtom()
+
+
+@require_safe
+def search_rss(request: HttpRequest) -> HttpResponse:
+    return _search_feed(_search_rss, request)
+
+
+@require_safe
+def search_atom(request: HttpRequest) -> HttpResponse:
+    return _search_feed(_search_atom, request)

@@ -1,0 +1,58 @@
+"""sitemap.xml: every article, topic, source and archive month."""
+
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from archive import browse
+from archive.models import Article, Source, Tag
+
+
+class ArticleSitemap(Sitemap):
+    limit = 5000
+    changefreq = "yearly"
+
+    def items(self):
+        return Article.objects.only("id", "updated_at").order_by("id")
+
+    def lastmod(self, item: Article):
+        return item.updated_at
+
+
+class TopicSitemap(Sitemap):
+    changefreq = "daily"
+
+    def items(self):
+        return Tag.objects.filter(merged_into__isnull=True).only("slug").order_by("slug")
+
+
+class SourceSitemap(Sitemap):
+    changefreq = "daily"
+
+    def items(self):
+        return Source.objects.filter(merged_into__isnull=True).only("slug").order_by("slug")
+
+
+class PageSitemap(Sitemap):
+    """The home page, the topic and source lists, and the date archive."""
+
+    changefreq = "daily"
+
+    def items(self) -> list[str]:
+        pages = [reverse("home"), reverse("tag_list"), reverse("source_list")]
+        for year in browse.date_archive():
+            pages.append(reverse("archive_year", args=[year.year]))
+            pages += [
+                reverse("archive_month", args=[m.month.year, m.month.month]) for m in year.months
+            ]
+        return pages
+
+    def location(self, item: str) -> str:
+        return item
+
+
+SITEMAPS = {
+    "pages": PageSitemap,
+    "articles": ArticleSitemap,
+    "topics": TopicSitemap,
+    "sources": SourceSitemap,
+}

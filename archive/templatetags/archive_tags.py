@@ -1,0 +1,93 @@
+"""Display helpers: dates by precision, names in the interface language."""
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import get_language
+
+from archive.models import Article, DatePrecision, Language, Source, Tag
+
+register = template.Library()
+
+
+def _interface_is_chinese() -> bool:
+    return (get_language() or "").startswith("zh")
+
+
+@register.simple_tag
+def article_date(article: Article) -> str:
+    """``<time>`` with the date in the archive time zone; day-only dates show only the day."""
+    when = article.published_at
+    if when is None:
+        return ""
+    local = timezone.localtime(when)
+    if article.date_precision == DatePrecision.DAY:
+        return format_html(
+            '<time datetime="{}">{}</time>',
+            local.date().isoformat(),
+            date_format(local, "DATE_FORMAT"),
+        )
+    return format_html(
+        '<time datetime="{}">{}</time>',
+        local.isoformat(timespec="minutes"),
+        date_format(local, "DATETIME_FORMAT"),
+    )
+
+
+@register.filter
+def topic_name(tag: Tag) -> str:
+    """The topic's name in the interface language (Chinese falls back to English and back)."""
+    if _interface_is_chinese():
+        return tag.name_zh or tag.name_en
+    return tag.name_en or tag.name_zh
+
+
+@register.filter
+def source_name(source: Source | None) -> str:
+    """The source as it names itself; its English name too on the English interface."""
+    if source is None:
+        return ""
+    if not _interface_is_chinese() and source.name_en and source.name_en != source.name:
+        return f"{source.name_en} ({source.name})"
+    return source.name
+
+
+@register.filter
+def language_label(code: str) -> str:
+    """'zh-Hant' → 'Chinese (traditional)' in the interface language."""
+    return str(dict(Language.choices).get(code, code))
+
+
+@register.filter
+def lang_attr(code: str) -> str:
+    """The BCP 47 tag for an article's language (already stored in that form)."""
+    return code or "und"
+
+
+@register.filter
+def safe_url(url: str) -> str:
+    """The URL if it is http(s), else nothing (never a javascript: link)."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("http://", "https://")) else ""
+
+
+@register.filter
+def note_text(note) -> str:
+    """A quality note, whether stored as text or as a small mapping."""
+    if isinstance(note, dict):
+        return "; ".join(f"{k}: {v}" for k, v in note.items())
+    return str(note)
+
+
+@register.simple_tag(takes_context=True)
+def facet_url(context, key: str, value: str, *, remove: bool = False) -> str:
+    """The current search URL with ``key=value`` added (or removed), back on page 1."""
+    query = context["request"].GET.copy()
+    values = [v for v in query.getlist(key) if v != str(value)]
+    if not remove and len(values) == len(query.getlist(key)):
+        values.append(str(value))
+    query.setlist(key, values)
+    query.pop("page", None)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"

@@ -1,0 +1,587 @@
+"""The editorial admin, driven as an editor would: pages, forms, actions, login."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from archive.editorial import EDITORS_GROUP
+from archive.models import (
+    Article,
+    ArticleTag,
+    GlossaryTerm,
+    IndexTask,
+    Language,
+    Source,
+    Tag,
+    TagExclusion,
+    TagOrigin,
+)
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery-staple-7"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hashing at production strength only slows these tests down."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def superuser():
+    return get_user_model().objects.create_superuser("boss", "boss@example.org", PASSWORD)
+
+
+@pytest.fixture
+def editor():
+    call_command("create_editor", "ed", "--noinput", stdout=StringIO())
+    return get_user_model().objects.get(username="ed")
+
+
+@pytest.fixture
+def boss_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+def make_article(title, *, source=None, language=Language.SIMPLIFIED, **fields):
+    return Article.objects.create(
+        title=title,
+        body=f"{title}。",
+        language=language,
+        source=source,
+        external_id=fields.pop("external_id", title),
+        fingerprint="f",
+        **fields,
+    )
+
+
+def make_tag(slug, name_zh=None, name_en=None):
+    return Tag.objects.create(slug=slug, name_zh=name_zh or slug, name_en=name_en or slug)
+
+
+def topics(article) -> dict[str, str]:
+    return {row.tag.slug: row.origin for row in ArticleTag.objects.filter(article=article)}
+
+
+def changelist_titles(response) -> set[str]:
+    return {obj.title for obj in response.context["cl"].result_list}
+
+
+def change_form_data(response) -> dict:
+    """The POST a browser would send for an admin change form, unchanged."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms.append(formset.management_form)
+        forms.extend(formset.forms)
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            if isinstance(value, list | tuple):
+                value = [str(v) for v in value]
+            elif not isinstance(value, str):
+                value = str(value)
+            data[form.add_prefix(name)] = value
+    return data
+
+
+def action(client, url, name, ids, **extra):
+    return client.post(
+        url, {"action": name, "_selected_action": [str(pk) for pk in ids], "index": 0, **extra}
+    )
+
+
+# --- Article list -------------------------------------------------------------
+
+
+def test_article_search_finds_traditional_title_by_simplified_words(boss_client):
+    make_article("衛生福利部公布長照統計", language=Language.TRADITIONAL)
+    make_article("包头稀土产业发展")
+    make_article("Rare earth exports rise", language=Language.ENGLISH)
+    url = reverse("admin:archive_article_changelist")
+
+    assert changelist_titles(boss_client.get(url, {"q": "卫生福利部"})) == {
+        "衛生福利部公布長照統計"
+    }
+    assert changelist_titles(boss_client.get(url, {"q": "稀土"})) == {"包头稀土产业发展"}
+    assert changelist_titles(boss_client.get(url, {"q": "稀土產業"})) == {"包头稀土产业发展"}
+    assert changelist_titles(boss_client.get(url, {"q": "RARE exports"})) == {
+        "Rare earth exports rise"
+    }
+    assert changelist_titles(boss_client.get(url, {"q": "exports 稀土"})) == set()
+
+
+def test_article_filters_topic_language_year_and_quality_notes(boss_client):
+    tag = make_tag("economy")
+    a = make_article(
+        "经济", published_at=timezone.now().replace(year=2023), quality_notes=["mojibake repaired"]
+    )
+    make_article(
+        "English", language=Language.ENGLISH, published_at=timezone.now().replace(year=2024)
+    )
+    ArticleTag.objects.create(article=a, tag=tag)
+    url = reverse("admin:archive_article_changelist")
+
+    assert changelist_titles(boss_client.get(url, {"topic": "economy"})) == {"经济"}
+    assert changelist_titles(boss_client.get(url, {"language": "en"})) == {"English"}
+    assert changelist_titles(boss_client.get(url, {"year": "2023"})) == {"经济"}
+    assert changelist_titles(boss_client.get(url, {"notes": "yes"})) == {"经济"}
+    assert changelist_titles(boss_client.get(url, {"notes": "no"})) == {"English"}
+    assert changelist_titles(boss_client.get(url, {"year": "x"})) == {"经济", "English"}
+
+
+def test_article_changelist_shows_topics_without_a_query_per_row(
+    boss_client, django_assert_max_num_queries
+):
+    source = Source.objects.create(name="新华社", slug="xinhua")
+    tags = [make_tag(f"t{i}") for i in range(3)]
+    url = reverse("admin:archive_article_changelist")
+
+    def page_queries(n: int) -> int:
+        for i in range(n):
+            article = make_article(f"第{i}篇 of {n}", source=source)
+            ArticleTag.objects.bulk_create([ArticleTag(article=article, tag=t) for t in tags])
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            response = boss_client.get(url)
+        assert response.status_code == 200
+        return len(captured)
+
+    assert page_queries(2) == page_queries(20)
+    assert "t0 / t0, t1 / t1, t2 / t2" in boss_client.get(url).content.decode()
+
+
+def test_article_change_page_links_to_site_and_keeps_provenance_read_only(boss_client):
+    article = make_article("稀土", quality_notes=["encoding: gb18030"], raw_content="<p>稀土</p>")
+    response = boss_client.get(reverse("admin:archive_article_change", args=[article.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'href="{article.get_absolute_url()}"' in html
+    form = response.context["adminform"].form
+    assert "title" in form.fields
+    for name in ("raw_content", "quality_notes", "fingerprint", "external_id"):
+        assert name not in form.fields
+    assert "encoding: gb18030" in html
+    assert "&lt;p&gt;稀土&lt;/p&gt;" in html
+
+
+# --- Topics on an article ------------------------------------------------------
+
+
+def test_editor_adds_and_removes_topics_in_the_article_form(editor_client):
+    article = make_article("稀土")
+    auto, other, new = make_tag("auto-topic"), make_tag("other"), make_tag("new-topic")
+    ArticleTag.objects.create(article=article, tag=auto, origin=TagOrigin.AUTO)
+    ArticleTag.objects.create(article=article, tag=other, origin=TagOrigin.AUTO)
+    url = reverse("admin:archive_article_change", args=[article.pk])
+    response = editor_client.get(url)
+    assert "title" not in response.context["adminform"].form.fields  # editors curate topics only
+    data = change_form_data(response)
+    rows = {data[f"article_tags-{i}-tag"]: i for i in range(2)}
+    data[f"article_tags-{rows[str(auto.pk)]}-DELETE"] = "on"
+    data["article_tags-2-tag"] = str(new.pk)
+    data["article_tags-2-article"] = str(article.pk)
+    IndexTask.objects.all().delete()
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"]
+    assert topics(article) == {"other": "auto", "new-topic": "editor"}
+    assert list(TagExclusion.objects.values_list("article_id", "tag__slug")) == [
+        (article.pk, "auto-topic")
+    ]
+    assert set(IndexTask.objects.values_list("article_id", flat=True)) == {article.pk}
+
+    # Adding the removed topic back lifts the removal.
+    data = change_form_data(editor_client.get(url))
+    data["article_tags-2-tag"] = str(auto.pk)
+    data["article_tags-2-article"] = str(article.pk)
+    assert editor_client.post(url, data).status_code == 302
+    assert topics(article)["auto-topic"] == "editor"
+    assert not TagExclusion.objects.exists()
+
+
+def test_article_form_refuses_a_merged_alias(boss_client):
+    article = make_article("稀土")
+    keep, alias = make_tag("keep"), make_tag("alias")
+    alias.merged_into = keep
+    alias.save()
+    url = reverse("admin:archive_article_change", args=[article.pk])
+    data = change_form_data(boss_client.get(url))
+    data["article_tags-0-tag"] = str(alias.pk)
+    data["article_tags-0-article"] = str(article.pk)
+
+    response = boss_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "was merged into" in response.content.decode()
+    assert topics(article) == {}
+
+
+def test_topic_autocomplete_offers_current_topics_in_either_script(editor_client):
+    make_tag("taiwan", "臺灣", "Taiwan")
+    alias = make_tag("tw", "台湾地区", "Taiwan area")
+    alias.merged_into = Tag.objects.get(slug="taiwan")
+    alias.save()
+    response = editor_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "台湾", "app_label": "archive", "model_name": "articletag", "field_name": "tag"},
+    )
+    assert response.status_code == 200
+    assert [r["text"] for r in response.json()["results"]] == ["臺灣 / Taiwan"]
+
+
+# --- Bulk actions --------------------------------------------------------------
+
+
+def test_bulk_add_topic_goes_through_a_page_to_choose_the_topic(editor_client):
+    a, b, c = make_article("一"), make_article("二"), make_article("三")
+    tag = make_tag("economy")
+    url = reverse("admin:archive_article_changelist")
+
+    page = action(editor_client, url, "add_topic_action", [a.pk, b.pk])
+    assert page.status_code == 200
+    assert page.templates[0].name == "admin/archive/action_form.html"
+    assert 'name="_selected_action"' in page.content.decode()
+
+    done = action(editor_client, url, "add_topic_action", [a.pk, b.pk], apply="1", tag=tag.pk)
+    assert done.status_code == 302
+    assert topics(a) == topics(b) == {"economy": "editor"}
+    assert topics(c) == {}
+
+
+def test_bulk_add_topic_applies_to_all_matching_when_selected_across(editor_client):
+    first = make_article("稀土一")
+    make_article("稀土二"), make_article("English", language="en")
+    tag = make_tag("rare-earths")
+    url = reverse("admin:archive_article_changelist") + "?language=zh-Hans"
+    ticked = [first.pk]  # the page's ticked rows; "select all" covers the rest
+
+    page = action(editor_client, url, "add_topic_action", ticked, select_across="1")
+    assert 'name="select_across" value="1"' in page.content.decode()
+    done = action(
+        editor_client, url, "add_topic_action", ticked, select_across="1", apply="1", tag=tag.pk
+    )
+
+    assert done.status_code == 302
+    assert set(tag.articles.values_list("title", flat=True)) == {"稀土一", "稀土二"}
+
+
+def test_bulk_remove_topic_remembers_removals(editor_client):
+    a, b = make_article("一"), make_article("二")
+    tag = make_tag("economy")
+    ArticleTag.objects.create(article=a, tag=tag, origin=TagOrigin.AUTO)
+    ArticleTag.objects.create(article=b, tag=tag, origin=TagOrigin.EDITOR)
+    url = reverse("admin:archive_article_changelist")
+
+    bad = action(editor_client, url, "remove_topic_action", [a.pk, b.pk], apply="1", tag="999")
+    assert bad.status_code == 200 and topics(a)  # invalid choice: the page again, nothing done
+
+    done = action(editor_client, url, "remove_topic_action", [a.pk, b.pk], apply="1", tag=tag.pk)
+    assert done.status_code == 302
+    assert topics(a) == topics(b) == {}
+    assert TagExclusion.objects.filter(tag=tag).count() == 2
+
+
+def test_bulk_retag_keeps_editors_decisions(editor_client):
+    pytest.importorskip("archive.topics")
+    tag = Tag.objects.create(
+        slug="rare-earths", name_zh="稀土", name_en="Rare earths", keywords="稀土"
+    )
+    manual = make_tag("manual")
+    fresh, removed = make_article("包头稀土产业"), make_article("稀土出口")
+    ArticleTag.objects.create(article=fresh, tag=manual, origin=TagOrigin.EDITOR)
+    TagExclusion.objects.create(article=removed, tag=tag)
+    url = reverse("admin:archive_article_changelist")
+
+    done = action(editor_client, url, "retag_action", [fresh.pk, removed.pk])
+
+    assert done.status_code == 302
+    assert topics(fresh) == {"rare-earths": "auto", "manual": "editor"}
+    assert topics(removed) == {}
+
+
+def test_editor_sees_the_curation_screens(editor_client):
+    response = editor_client.get(reverse("admin:index"))
+    models = {m["object_name"] for app in response.context["app_list"] for m in app["models"]}
+    assert {"Article", "Tag", "Source", "GlossaryTerm"} <= models
+    assert "User" not in models
+
+
+def test_editor_cannot_delete_articles(editor_client):
+    article = make_article("稀土")
+    assert (
+        editor_client.get(reverse("admin:archive_article_delete", args=[article.pk])).status_code
+        == 403
+    )
+    response = editor_client.get(reverse("admin:archive_article_changelist"))
+    assert "delete_selected" not in dict(response.context["action_form"].fields["action"].choices)
+    action(
+        editor_client,
+        reverse("admin:archive_article_changelist"),
+        "delete_selected",
+        [article.pk],
+        post="yes",
+    )
+    assert Article.objects.filter(pk=article.pk).exists()
+    assert editor_client.get(reverse("admin:archive_glossaryterm_add")).status_code == 200
+    assert editor_client.get(reverse("admin:archive_tag_add")).status_code == 200
+
+
+# --- Topics, sources, glossary --------------------------------------------------
+
+
+def test_tag_changelist_counts_articles(boss_client, django_assert_max_num_queries):
+    tags = [make_tag(f"t{i}") for i in range(30)]
+    for i in range(5):
+        article = make_article(f"a{i}")
+        ArticleTag.objects.create(article=article, tag=tags[0])
+    with django_assert_max_num_queries(10):
+        response = boss_client.get(reverse("admin:archive_tag_changelist"))
+    counts = {t.slug: t.article_count for t in response.context["cl"].result_list}
+    assert counts["t0"] == 5 and counts["t1"] == 0
+
+
+def test_tag_form_rejects_a_name_colliding_after_folding(editor_client):
+    make_tag("taiwan", "台湾", "Taiwan")
+    response = editor_client.post(
+        reverse("admin:archive_tag_add"),
+        {
+            "name_zh": "臺灣",
+            "name_en": "Formosa",
+            "slug": "formosa",
+            "description": "",
+            "keywords": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "is already the name of the topic" in response.content.decode()
+    assert not Tag.objects.filter(slug="formosa").exists()
+
+
+def test_tag_merge_action_moves_articles_and_keeps_alias(editor_client):
+    keep, dup = make_tag("rare-earths"), make_tag("rare-earth")
+    a = make_article("稀土")
+    ArticleTag.objects.create(article=a, tag=dup, origin=TagOrigin.AUTO)
+    url = reverse("admin:archive_tag_changelist")
+
+    page = action(editor_client, url, "merge_action", [keep.pk, dup.pk])
+    assert page.status_code == 200 and 'name="keep"' in page.content.decode()
+    done = action(editor_client, url, "merge_action", [keep.pk, dup.pk], apply="1", keep=keep.pk)
+
+    assert done.status_code == 302
+    assert topics(a) == {"rare-earths": "auto"}
+    dup.refresh_from_db()
+    assert dup.merged_into == keep
+
+
+def test_tag_rename_action_validates_and_renames(editor_client):
+    tag = make_tag("economy", "经济", "Economy")
+    make_tag("taiwan", "台湾", "Taiwan")
+    url = reverse("admin:archive_tag_changelist")
+
+    clash = action(
+        editor_client,
+        url,
+        "rename_action",
+        [tag.pk],
+        apply="1",
+        name_zh="臺灣",
+        name_en="X",
+        slug="economy",
+    )
+    assert clash.status_code == 200 and "is already the name" in clash.content.decode()
+    done = action(
+        editor_client,
+        url,
+        "rename_action",
+        [tag.pk],
+        apply="1",
+        name_zh="经济发展",
+        name_en="Economic development",
+        slug="economy",
+    )
+    assert done.status_code == 302
+    tag.refresh_from_db()
+    assert (tag.name_zh, tag.name_en) == ("经济发展", "Economic development")
+
+
+def test_source_merge_action_moves_articles(editor_client):
+    keep = Source.objects.create(name="新华社", slug="xinhua")
+    dup = Source.objects.create(name="新華社", slug="xinhua-tw")
+    a = make_article("稀土", source=dup)
+    url = reverse("admin:archive_source_changelist")
+
+    done = action(editor_client, url, "merge_action", [keep.pk, dup.pk], apply="1", keep=keep.pk)
+
+    assert done.status_code == 302
+    a.refresh_from_db()
+    assert a.source == keep
+    dup.refresh_from_db()
+    assert dup.merged_into == keep
+
+
+def test_glossary_form_validates_terms(editor_client):
+    url = reverse("admin:archive_glossaryterm_add")
+    bad = editor_client.post(url, {"zh": "rare earth", "en": "稀土", "note": ""})
+    assert bad.status_code == 200
+    assert not GlossaryTerm.objects.exists()
+    good = editor_client.post(url, {"zh": " 稀土 ", "en": "rare earths", "note": ""})
+    assert good.status_code == 302
+    assert GlossaryTerm.objects.get().zh == "稀土"
+
+
+def test_names_with_markup_are_escaped_in_changelists(boss_client):
+    source = Source.objects.create(name='"><img src=x onerror=alert(1)>', slug="evil")
+    tag = make_tag("evil", "<script>alert(1)</script>", "<b>bold</b>")
+    article = make_article("<script>alert(2)</script>", source=source)
+    ArticleTag.objects.create(article=article, tag=tag)
+    for name in ("article", "tag", "source"):
+        html = boss_client.get(reverse(f"admin:archive_{name}_changelist")).content.decode()
+        assert "<script>alert" not in html
+        assert "<img src=x" not in html
+        assert "<b>bold" not in html
+    html = boss_client.get(reverse("admin:archive_article_changelist")).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_tag_change_without_csrf_token_is_refused(superuser):
+    tag = make_tag("economy", "经济", "Economy")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(superuser)
+    url = reverse("admin:archive_tag_change", args=[tag.pk])
+    data = {
+        "name_zh": "改",
+        "name_en": "Changed",
+        "slug": "economy",
+        "description": "",
+        "keywords": "",
+    }
+
+    assert client.post(url, data).status_code == 403
+    tag.refresh_from_db()
+    assert tag.name_en == "Economy"
+
+    token = client.get(url).context["csrf_token"]
+    assert client.post(url, {**data, "csrfmiddlewaretoken": str(token)}).status_code == 302
+    tag.refresh_from_db()
+    assert tag.name_en == "Changed"
+
+
+def test_failed_merge_changes_nothing_and_queues_nothing():
+    from django.db import transaction
+
+    from archive import editorial
+
+    keep, dup = make_tag("keep"), make_tag("dup")
+    a = make_article("稀土")
+    ArticleTag.objects.create(article=a, tag=dup)
+    IndexTask.objects.all().delete()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        editorial.merge_tags(keep=keep, merge=[dup])
+        raise RuntimeError("a later step of the same request fails")
+    assert topics(a) == {"dup": "auto"}
+    assert not IndexTask.objects.exists()
+
+
+def test_admin_edit_only_queues_while_the_index_is_locked(editor_client, index_dir):
+    from whoosh import fields, index
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    writer = index.create_in(index_dir, fields.Schema(id=fields.ID(stored=True))).writer()
+    try:
+        tag = make_tag("economy")
+        a = make_article("经济")
+        IndexTask.objects.all().delete()
+        url = reverse("admin:archive_article_changelist")
+        done = action(editor_client, url, "add_topic_action", [a.pk], apply="1", tag=tag.pk)
+        assert done.status_code == 302
+        assert list(IndexTask.objects.values_list("article_id", flat=True)) == [a.pk]
+        assert writer.is_closed is False  # the admin never waited for, nor took, the lock
+    finally:
+        writer.cancel()
+
+
+# --- Accounts -------------------------------------------------------------------
+
+
+def test_create_editor_makes_a_staff_member_of_editors(monkeypatch):
+    monkeypatch.setenv("ARCHIVE_EDITOR_PASSWORD", PASSWORD)
+    out = StringIO()
+    call_command("create_editor", "wang", "--email", "wang@example.org", "--noinput", stdout=out)
+    user = get_user_model().objects.get(username="wang")
+    assert user.is_staff and not user.is_superuser
+    assert user.check_password(PASSWORD)
+    assert list(user.groups.values_list("name", flat=True)) == [EDITORS_GROUP]
+    assert user.has_perm("archive.change_tag") and not user.has_perm("archive.delete_article")
+    call_command("create_editor", "wang", "--noinput", stdout=out)  # again: updated, not doubled
+    assert get_user_model().objects.filter(username="wang").count() == 1
+    assert "Updated editor" in out.getvalue()
+
+
+def test_create_editor_rejects_a_weak_password(monkeypatch):
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("ARCHIVE_EDITOR_PASSWORD", "123")
+    with pytest.raises(CommandError):
+        call_command("create_editor", "weak", "--noinput", stdout=StringIO())
+    assert not get_user_model().objects.filter(username="weak").exists()
+
+
+def _login(client, username, password):
+    return client.post(
+        reverse("admin:login"),
+        {"username": username, "password": password, "next": reverse("admin:index")},
+    )
+
+
+def test_login_locks_out_after_repeated_failures(client, superuser, settings, caplog):
+    from axes.models import AccessAttempt
+
+    caplog.set_level("WARNING", logger="axes")
+
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = _login(client, "boss", "wrong")
+        assert response.status_code == 200  # the form again, with an error
+    unknown = _login(Client(), "nobody", "wrong")
+    assert unknown.status_code == 200
+    assert unknown.context["form"].errors == response.context["form"].errors  # no user probing
+
+    locked = _login(client, "boss", "wrong")
+    assert locked.status_code == 429
+    assert _login(client, "boss", PASSWORD).status_code == 429  # even the right password
+    assert "_auth_user_id" not in client.session
+    # Each failure is recorded (admin: Axes → access attempts) with user and IP, no password;
+    # the log says so too, with user and IP masked (axes' AXES_SENSITIVE_PARAMETERS).
+    attempt = AccessAttempt.objects.get(username="boss")
+    assert (attempt.ip_address, attempt.failures_since_start) == ("127.0.0.1", 6)
+    assert PASSWORD not in str(list(AccessAttempt.objects.values()))
+    assert "wrong" not in attempt.post_data
+    assert "AXES: Locking out" in caplog.text
+    assert "login failure" in caplog.text and PASSWORD not in caplog.text
+
+    # After the cool-off the right password works again.
+    AccessAttempt.objects.update(
+        attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(minutes=1)
+    )
+    assert _login(client, "boss", PASSWORD).status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200

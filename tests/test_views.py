@@ -1,0 +1,298 @@
+"""Reader pages: what a reader sees on home, article, list and archive pages."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.core.cache import cache
+
+from archive.models import Article, ArticleTag, DatePrecision, Language, Source, Tag
+
+pytestmark = pytest.mark.django_db
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_article(n: int, **fields) -> Article:
+    defaults = {
+        "title": f"文章 {n}",
+        "body": f"第一段 {n}\n第二段 {n}",
+        "language": Language.SIMPLIFIED,
+        "published_at": datetime(2025, 9, 6, 2, 30, tzinfo=UTC),
+        "date_precision": DatePrecision.MINUTE,
+        "external_id": f"t-{n}",
+        "fingerprint": f"fp-{n}",
+    }
+    return Article.objects.create(**{**defaults, **fields})
+
+
+def make_archive() -> dict:
+    """A small archive: simplified, traditional and English articles, two topics, three sources."""
+    xinhua = Source.objects.create(name="新华社", name_en="Xinhua", slug="xinhua")
+    mohw = Source.objects.create(name="衛生福利部", name_en="Ministry of Health", slug="mohw")
+    reuters = Source.objects.create(name="Reuters", slug="reuters")
+    economy = Tag.objects.create(name_zh="经济", name_en="Economy", slug="economy")
+    health = Tag.objects.create(name_zh="卫生", name_en="Health", slug="health")
+    hans = make_article(
+        1,
+        title="内蒙古打造稀土交易中心",
+        subtitle="包头稀土产业升级",
+        body="包头市人民政府发布稀土产业规划。\n稀土交易所将升级为国家级交易所。",
+        source=xinhua,
+        authors=["彭强"],
+        original_source="21世纪经济报道",
+        source_file="seeds/000_e5c6d7836d39fef1.txt",
+        quality_notes=["repaired encoding (gbk)"],
+        published_at=datetime(2021, 12, 13, 5, 5, tzinfo=UTC),
+    )
+    hant = make_article(
+        2,
+        title="衛生福利部發布疫苗接種統計",
+        body="衛生福利部今日發布疫苗接種統計。\n民眾可於網站查詢。",
+        language=Language.TRADITIONAL,
+        source=mohw,
+        date_precision=DatePrecision.DAY,
+        published_at=datetime(2021, 3, 1, 16, 0, tzinfo=UTC),  # 2 March in Taipei/Shanghai
+    )
+    en = make_article(
+        3,
+        title="Rare earth prices rise",
+        body="Prices of rare earth metals rose sharply.\nTraders in Baotou said demand was strong.",
+        language=Language.ENGLISH,
+        source=reuters,
+        published_at=datetime(1987, 3, 2, 9, 15, tzinfo=UTC),
+        url="https://example.com/rare-earth",
+    )
+    ArticleTag.objects.create(article=hans, tag=economy)
+    ArticleTag.objects.create(article=en, tag=economy)
+    ArticleTag.objects.create(article=hant, tag=health)
+    return {
+        "hans": hans,
+        "hant": hant,
+        "en": en,
+        "xinhua": xinhua,
+        "mohw": mohw,
+        "reuters": reuters,
+        "economy": economy,
+        "health": health,
+    }
+
+
+def text_of(response) -> str:
+    return response.content.decode()
+
+
+def test_home_shows_search_latest_topics_sources_and_months(client):
+    make_archive()
+    html = text_of(client.get("/", **ZH))
+    assert 'role="search"' in html and 'name="q"' in html
+    assert "内蒙古打造稀土交易中心" in html and "Rare earth prices rise" in html
+    assert "/topics/economy/" in html and "经济" in html
+    assert re.search(r"经济</a> <span class=\"count\">2</span>", html)
+    assert "/sources/xinhua/" in html
+    assert "/archive/2021/12/" in html and "2021年12月" in html
+    assert "/archive/1987/3/" in html
+
+
+def test_home_interface_follows_accept_language(client):
+    make_archive()
+    zh = text_of(client.get("/", **ZH))
+    en = text_of(client.get("/", **EN))
+    assert '<html lang="zh-Hans">' in zh and "最新文章" in zh
+    assert '<html lang="en">' in en and "Latest articles" in en
+    # topic names follow the interface; article titles never change
+    assert ">Economy</a>" in en and "内蒙古打造稀土交易中心" in en
+    assert "December 2021" in en
+
+
+def test_language_switch_sets_the_interface_language(client):
+    make_archive()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/topics/"}, **ZH)
+    assert response.status_code == 302 and response["Location"] == "/topics/"
+    html = text_of(client.get("/topics/", **ZH))
+    assert "<h1>Topics</h1>" in html
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "<h1>主题</h1>" in text_of(client.get("/topics/", **EN))
+
+
+def test_home_without_articles_explains_how_to_load(client):
+    html = text_of(client.get("/", **EN))
+    assert "load_seeds" in html
+
+
+def test_article_page_shows_metadata_body_and_provenance(client):
+    data = make_archive()
+    article = data["hans"]
+    html = text_of(client.get(article.get_absolute_url(), **ZH))
+    assert "<title>内蒙古打造稀土交易中心 · 新华社 · 新闻档案</title>" in html
+    assert 'class="subtitle" lang="zh-Hans">包头稀土产业升级' in html
+    assert 'class="article-body" lang="zh-Hans"' in html
+    assert "<p>包头市人民政府发布稀土产业规划。</p>" in html
+    assert "彭强" in html and "21世纪经济报道" in html
+    assert '<time datetime="2021-12-13T13:05+08:00">2021年12月13日 13:05</time>' in html
+    assert "seeds/000_e5c6d7836d39fef1.txt" in html and "repaired encoding (gbk)" in html
+    assert f'href="/api/articles/{article.pk}"' in html
+    assert f'<link rel="canonical" href="http://testserver/articles/{article.pk}/">' in html
+    assert 'href="/topics/economy/"' in html
+
+
+def test_article_day_only_date_shows_only_the_day(client):
+    data = make_archive()
+    html = text_of(client.get(data["hant"].get_absolute_url(), **EN))
+    assert '<time datetime="2021-03-02">March 2, 2021</time>' in html
+    assert "00:00" not in html
+
+
+def test_article_script_switch_converts_for_reading(client):
+    data = make_archive()
+    url = data["hans"].get_absolute_url()
+    html = text_of(client.get(url + "?script=hant", **ZH))
+    assert 'lang="zh-Hant">內蒙古打造稀土交易中心' in html
+    assert "<p>包頭市人民政府發佈稀土產業規劃。</p>" in html
+    assert "已自动转换字体" in html
+    html = text_of(client.get(data["hant"].get_absolute_url() + "?script=hans", **ZH))
+    assert 'class="article-body" lang="zh-Hans"' in html
+    assert "<p>卫生福利部今日发布疫苗接种统计。</p>" in html
+    # English has no script switch and ignores the parameter
+    html = text_of(client.get(data["en"].get_absolute_url() + "?script=hant", **EN))
+    assert "script-switch" not in html and "Rare earth prices rise" in html
+
+
+def test_article_bad_script_is_a_friendly_400(client):
+    data = make_archive()
+    response = client.get(data["hans"].get_absolute_url() + "?script=latin", **EN)
+    assert response.status_code == 400
+    assert "The script must be" in text_of(response)
+    assert "Traceback" not in text_of(response)
+
+
+@pytest.mark.parametrize("path", ["/articles/999/", "/articles/99999999999999999999999/"])
+def test_article_missing_is_404_in_site_style(client, path):
+    response = client.get(path, **EN)
+    assert response.status_code == 404
+    assert "Page not found" in text_of(response) and 'class="site-header"' in text_of(response)
+
+
+def test_untrusted_names_and_text_are_escaped(client):
+    source = Source.objects.create(name='"><img src=x onerror=alert(1)>', slug="evil")
+    tag = Tag.objects.create(name_zh="<script>alert(1)</script>", name_en="x", slug="evil-tag")
+    article = make_article(
+        9,
+        title="<script>alert(2)</script>",
+        body="经济 <img src=x onerror=alert(3)//",
+        source=source,
+        url="javascript:alert(4)",
+        quality_notes=[{"note": "<b>x</b>"}],
+    )
+    ArticleTag.objects.create(article=article, tag=tag)
+    for path in [
+        "/",
+        article.get_absolute_url(),
+        "/sources/evil/",
+        "/topics/evil-tag/",
+        "/topics/",
+    ]:
+        html = text_of(client.get(path, **ZH))
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+        assert "javascript:alert" not in html, path
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in text_of(
+        client.get(article.get_absolute_url())
+    )
+
+
+def test_source_and_topic_pages_paginate(client):
+    data = make_archive()
+    for n in range(10, 35):
+        make_article(n, source=data["xinhua"])
+    page1 = text_of(client.get("/sources/xinhua/", **EN))
+    assert "26 articles" in page1 and "Page 1 of 2" in page1
+    assert 'href="?page=2"' in page1
+    page2 = client.get("/sources/xinhua/?page=2", **EN)
+    assert page2.status_code == 200 and "Page 2 of 2" in text_of(page2)
+    assert '<link rel="canonical" href="http://testserver/sources/xinhua/?page=2">' in text_of(
+        page2
+    )
+    assert client.get("/sources/xinhua/?page=last", **EN).status_code == 200
+    topic = text_of(client.get("/topics/economy/", **EN))
+    assert "<h1>Economy</h1>" in topic and "2 articles" in topic
+    assert "Rare earth prices rise" in topic and "衛生福利部" not in topic
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "9" * 40])
+def test_list_bad_page_is_a_friendly_400(client, page):
+    make_archive()
+    response = client.get(f"/topics/economy/?page={page}", **EN)
+    assert response.status_code == 400
+    assert "page number" in text_of(response)
+
+
+def test_list_page_past_the_end_is_404(client):
+    make_archive()
+    assert client.get("/topics/economy/?page=7", **EN).status_code == 404
+
+
+def test_date_archive_uses_the_archive_time_zone(client):
+    data = make_archive()
+    # 31 August 20:00 UTC is already 1 September in Shanghai
+    late = make_article(
+        50, title="九月第一篇", published_at=datetime(2025, 8, 31, 20, 0, tzinfo=UTC)
+    )
+    september = text_of(client.get("/archive/2025/9/", **ZH))
+    assert late.title in september and "2025年9月的文章" in september
+    assert late.title not in text_of(client.get("/archive/2025/8/", **ZH))
+    year = text_of(client.get("/archive/2021/", **EN))
+    assert data["hans"].title in year and data["hant"].title in year
+    assert "/archive/2021/3/" in year and "/archive/2021/12/" in year
+
+
+@pytest.mark.parametrize("path", ["/archive/0/", "/archive/99999/", "/archive/2025/13/"])
+def test_date_archive_rejects_impossible_dates(client, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/topics/", "/sources/", "/robots.txt", "/archive/2021/"])
+def test_pages_refuse_trace_and_post(client, path):
+    assert client.generic("TRACE", path).status_code == 405
+    assert client.post(path).status_code == 405
+
+
+def test_pages_have_csp_and_no_inline_script_or_style(client):
+    data = make_archive()
+    for path in ["/", data["hans"].get_absolute_url(), "/topics/economy/", "/nope/"]:
+        response = client.get(path)
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+        html = text_of(response)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
+        assert " style=" not in html and "<style" not in html, path
+
+
+def test_robots_sitemap_and_opensearch(client):
+    data = make_archive()
+    robots = text_of(client.get("/robots.txt"))
+    assert "Disallow: /admin/" in robots and "Sitemap: http://testserver/sitemap.xml" in robots
+    index = text_of(client.get("/sitemap.xml"))
+    assert "sitemap-articles.xml" in index
+    articles = text_of(client.get("/sitemap-articles.xml"))
+    assert f"http://testserver/articles/{data['en'].pk}/" in articles
+    pages = text_of(client.get("/sitemap-pages.xml"))
+    assert "http://testserver/archive/1987/3/" in pages
+    response = client.get("/opensearch.xml")
+    assert response["Content-Type"].startswith("application/opensearchdescription+xml")
+    assert 'template="http://testserver/search/?q={searchTerms}"' in text_of(response)
+    assert 'rel="search"' in text_of(client.get("/"))
+
+
+def test_topic_and_source_lists_show_counts(client):
+    make_archive()
+    html = text_of(client.get("/sources/", **EN))
+    assert "Xinhua (新华社)" in html and "Reuters" in html
+    html = text_of(client.get("/topics/", **ZH))
+    assert "卫生" in html and "<title>主题 · 新闻档案</title>" in html
