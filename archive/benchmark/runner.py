@@ -164,10 +164,12 @@ def run_http(*, cfg: BenchConfig, area: Path, var_dir: Path) -> dict:
         if result["startup"]["status"] != 200:
             result["error"] = f"search page answered {result['startup']['status']}"
             return result
-        for name, paths in (
+        phases = (
             ("faceted_search", urls["searches"]),
+            ("faceted_search_varied", urls.get("searches_varied") or urls["searches"]),
             ("article_page", urls["articles"]),
-        ):
+        )
+        for name, paths in phases:
             web.load(port=port, paths=paths, concurrency=2, seconds=min(2.0, cfg.http_seconds))
             result[name] = web.load(
                 port=port, paths=paths, concurrency=cfg.http_concurrency, seconds=cfg.http_seconds

@@ -39,8 +39,23 @@ def resolve_urls(*, limit: int) -> dict:
         except NoReverseMatch:
             continue
     search_path = search_path or "/search/"
-    searches = [f"{search_path}?{urlencode({'q': q})}" for _cls, q in all_queries()]
-    return {"articles": articles, "searches": searches, "search_path": search_path}
+    queries = [q for _cls, q in all_queries()]
+    searches = [f"{search_path}?{urlencode({'q': q})}" for q in queries]
+    # Distinct result sets (query x year x sort), so most requests miss any result cache.
+    years = sorted({d.year for d in Article.objects.dates("published_at", "year")})[-12:]
+    varied = [
+        f"{search_path}?{urlencode({'q': q, 'year': y, 'sort': sort})}"
+        for q in queries
+        for y in years or [2024]
+        for sort in ("relevance", "newest", "oldest")
+    ]
+    rng.shuffle(varied)
+    return {
+        "articles": articles,
+        "searches": searches,
+        "searches_varied": varied,
+        "search_path": search_path,
+    }
 
 
 def free_port() -> int:
