@@ -234,9 +234,11 @@ def test_list_bad_page_is_a_friendly_400(client, page):
     assert "page number" in text_of(response)
 
 
-def test_list_page_past_the_end_is_404(client):
+def test_list_page_past_the_end_is_a_friendly_400(client):
     make_archive()
-    assert client.get("/topics/economy/?page=7", **EN).status_code == 404
+    response = client.get("/topics/economy/?page=7", **EN)
+    assert response.status_code == 400
+    assert "the last page is 1" in text_of(response)
 
 
 def test_date_archive_uses_the_archive_time_zone(client):
