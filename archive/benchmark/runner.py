@@ -107,8 +107,10 @@ def run_ours(*, cfg: BenchConfig, info: corpus_mod.CorpusInfo, area: Path) -> di
     step = _manage(
         ["import_articles", *files, "--no-index"], cfg=cfg, env=env, log=area / "import.log"
     )
-    result["import"] = {**step.as_dict(), **_rate(info.articles, info.text_bytes, step.seconds)}
-    if not step.ok:
+    result["import"] = step.as_dict()
+    if step.ok:
+        result["import"].update(_rate(info.articles, info.text_bytes, step.seconds))
+    else:
         result["error"] = "import_articles failed; later steps skipped"
         return result
 
@@ -162,10 +164,12 @@ def run_http(*, cfg: BenchConfig, area: Path, var_dir: Path) -> dict:
         if result["startup"]["status"] != 200:
             result["error"] = f"search page answered {result['startup']['status']}"
             return result
-        for name, paths in (
+        phases = (
             ("faceted_search", urls["searches"]),
+            ("faceted_search_varied", urls.get("searches_varied") or urls["searches"]),
             ("article_page", urls["articles"]),
-        ):
+        )
+        for name, paths in phases:
             web.load(port=port, paths=paths, concurrency=2, seconds=min(2.0, cfg.http_seconds))
             result[name] = web.load(
                 port=port, paths=paths, concurrency=cfg.http_concurrency, seconds=cfg.http_seconds
@@ -203,6 +207,8 @@ def run_benchmark(cfg: BenchConfig) -> dict:
                 "platform": platform.platform(),
                 "python": platform.python_version(),
             },
+            # Other processes on the machine skew every figure: the load is recorded.
+            "load_average_start": [round(x, 2) for x in os.getloadavg()],
             "sizes": cfg.sizes,
             "repeats": cfg.repeats,
             "corpus_dir": str(cfg.corpus_dir) if cfg.corpus_dir else None,
@@ -238,6 +244,7 @@ def run_benchmark(cfg: BenchConfig) -> dict:
         cfg.log(f"stock haystack + Whoosh + jieba on {cfg.stock_docs} articles")
         report["stock"] = run_stock(cfg=cfg, records_file=stock_records)
     report["meta"]["total_seconds"] = round(time.time() - started, 1)
+    report["meta"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     from archive.benchmark.report import add_summary
 
     add_summary(report)
@@ -254,7 +261,7 @@ def run_stock(*, cfg: BenchConfig, records_file: Path | None) -> dict:
         cfg=cfg,
         env=scratch_env(var_dir=area / "var"),
         out=area / "stock.json",
-        extra=["--repeats", str(max(1, cfg.repeats - 1)), "--records", *map(str, info.files)],
+        extra=["--repeats", "1", "--records", *map(str, info.files)],
     )
     result["note"] = (
         f"capped at {info.articles} articles (an even sample of the corpus) because the stock "
