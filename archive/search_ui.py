@@ -1,6 +1,7 @@
 """What the search page shows around the results: facet links, chips, form state.
 
-Pure functions of the query string and the search service's results. Parameter
+Functions of the query string and the search service's results (the database is
+read only to name a filter that no longer matches anything). Parameter
 names follow ``archive.search.service.params_from_query``: ``source``, ``topic``
 and ``language`` may repeat (any of them matches); ``date`` is one year
 (``2025``), one month (``2025-03``) or ``undated``; ``start``/``end`` bound the
@@ -12,7 +13,10 @@ from dataclasses import dataclass
 
 from django.http import QueryDict
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from archive.models import Language, Source, Tag
 
 FACET_NAMES = {
     "topic": _("Topic"),
@@ -118,15 +122,30 @@ def facet_groups(*, query: QueryDict, facets: dict) -> list[FacetGroup]:
     return groups
 
 
+def _label(key: str, value: str) -> str:
+    """A filter's display name when the facet list does not show it (no matches left)."""
+    if key == "date":
+        return date_label(value, value)
+    if key == "language":
+        return str(dict(Language.choices).get(value, value))
+    if key == "source":
+        source = Source.objects.filter(slug=value).first()
+        return source.name if source else value
+    if key == "topic":
+        tag = Tag.objects.filter(slug=value).first()
+        if tag:
+            chinese = (get_language() or "").startswith("zh")
+            return (tag.name_zh or tag.name_en) if chinese else (tag.name_en or tag.name_zh)
+    return value
+
+
 def chips(*, query: QueryDict, groups: list[FacetGroup]) -> list[Chip]:
     """One removable chip per active filter."""
     out = []
     for group in groups:
         labels = {link.value: link.label for link in group.links}
         for value in query.getlist(group.key):
-            label = labels.get(value) or (
-                date_label(value, value) if group.key == "date" else value
-            )
+            label = labels.get(value) or _label(group.key, value)
             out.append(Chip(group.name, label, _with(query, group.key, drop=value)))
     for key, name in RANGE_PARAMS.items():
         if query.get(key):

@@ -14,11 +14,7 @@ from django.views.decorators.http import require_safe
 from archive import browse, search_ui
 from archive.forms import ArticleViewForm, ListPageForm, first_error
 from archive.models import Article, ArticleTag, Source, Tag
-
-try:  # the search service lands from the search branch
-    from archive.search import service
-except ImportError:  # pragma: no cover
-    service = None
+from archive.search import service
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +93,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def search_page(request: HttpRequest) -> HttpResponse:
-    if service is None:  # pragma: no cover
-        return error_page(request, status=503, message="")
     try:
         params = service.params_from_query(request.GET)
         results = service.search(params)
@@ -131,12 +125,11 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    related = []
-    if service is not None:
-        try:
-            related = service.related_articles(article, limit=5)
-        except service.SearchUnavailable:
-            logger.warning("related articles unavailable for %s", article.pk)
+    try:
+        related = service.related_articles(article, limit=5)
+    except service.SearchUnavailable:
+        related = []
+        logger.warning("related articles unavailable for %s", article.pk)
     reading = browse.article_reading(article=article, script=form.cleaned_data["script"])
     context = {
         "article": article,

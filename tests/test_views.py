@@ -1,6 +1,5 @@
 """Reader pages: what a reader sees on home, article, list and archive pages."""
 
-import importlib.util
 import re
 from datetime import UTC, datetime
 
@@ -8,13 +7,9 @@ import pytest
 from django.core.cache import cache
 
 from archive.models import Article, ArticleTag, DatePrecision, Language, Source, Tag
+from archive.search.indexer import drain_queue
 
 pytestmark = pytest.mark.django_db
-# Until the search branch is merged (then every machine has it and this never skips).
-needs_search = pytest.mark.skipif(
-    importlib.util.find_spec("archive.search.service") is None,
-    reason="archive.search.service is not merged yet",
-)
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
@@ -308,14 +303,11 @@ def test_topic_and_source_lists_show_counts(client):
 
 # --- Search page ---------------------------------------------------------------------------
 def indexed_archive() -> dict:
-    from archive.search.indexer import drain_queue
-
     data = make_archive()
     drain_queue()
     return data
 
 
-@needs_search
 def test_search_page_shows_highlighted_results_and_understanding(client):
     data = indexed_archive()
     response = client.get("/search/", {"q": "稀土"}, **ZH)
@@ -329,7 +321,6 @@ def test_search_page_shows_highlighted_results_and_understanding(client):
     assert 'value="稀土"' in html  # the header box keeps the query
 
 
-@needs_search
 def test_search_finds_traditional_with_simplified_query(client):
     data = indexed_archive()
     html = text_of(client.get("/search/", {"q": "卫生福利部"}, **EN))
@@ -337,7 +328,6 @@ def test_search_finds_traditional_with_simplified_query(client):
     assert "1 article" in html
 
 
-@needs_search
 def test_search_facets_narrow_and_chips_remove(client):
     data = indexed_archive()
     html = text_of(client.get("/search/", {"q": "rare earth 稀土"}, **EN))
@@ -354,13 +344,10 @@ def test_search_facets_narrow_and_chips_remove(client):
     assert html  # a mixed-language query renders
 
 
-@needs_search
 def test_search_pagination_keeps_every_filter(client):
     data = make_archive()
     for n in range(10, 35):
         make_article(n, title=f"稀土新闻 {n}", source=data["xinhua"])
-    from archive.search.indexer import drain_queue
-
     drain_queue()
     html = text_of(client.get("/search/", {"q": "稀土", "source": "xinhua", "sort": "newest"}))
     assert 'href="?q=%E7%A8%80%E5%9C%9F&amp;source=xinhua&amp;sort=newest&amp;page=2"' in html
@@ -368,7 +355,6 @@ def test_search_pagination_keeps_every_filter(client):
     assert page2.status_code == 200 and "page=1" in text_of(page2)
 
 
-@needs_search
 def test_search_empty_state_suggests_dropping_filters(client):
     indexed_archive()
     html = text_of(client.get("/search/", {"q": "疫苗", "language": "en"}, **EN))
@@ -377,7 +363,6 @@ def test_search_empty_state_suggests_dropping_filters(client):
     assert 'href="?q=%E7%96%AB%E8%8B%97"' in html
 
 
-@needs_search
 @pytest.mark.parametrize(
     "params",
     [
@@ -392,7 +377,6 @@ def test_search_empty_state_suggests_dropping_filters(client):
         {"source": "<script>"},
     ],
 )
-@needs_search
 def test_search_bad_parameters_are_a_friendly_400(client, params):
     indexed_archive()
     response = client.get("/search/", params, **EN)
@@ -402,18 +386,15 @@ def test_search_bad_parameters_are_a_friendly_400(client, params):
     assert "<script>" not in html
 
 
-@needs_search
 @pytest.mark.parametrize(
     "q",
     ["", "!!!???", '"经济 改革', "((经济 OR 改革", "title:* OR django_ct:*", "*", "经济\x00改革"],
 )
-@needs_search
 def test_search_odd_queries_answer_200(client, q):
     indexed_archive()
     assert client.get("/search/", {"q": q}).status_code == 200
 
 
-@needs_search
 def test_search_echoes_queries_escaped(client):
     indexed_archive()
     for q in ["<script>alert(1)</script>", '"><svg onload=alert(1)>', "' onmouseover='x"]:
@@ -422,17 +403,13 @@ def test_search_echoes_queries_escaped(client):
         assert "' onmouseover='x\"" not in html
 
 
-@needs_search
 def test_search_snippet_escapes_stored_html(client):
     make_article(70, title="经济新闻", body="经济 <img src=x onerror=alert(1)//")
-    from archive.search.indexer import drain_queue
-
     drain_queue()
     html = text_of(client.get("/search/", {"q": "经济"}))
     assert "&lt;img" in html and "<img src=x" not in html
 
 
-@needs_search
 def test_search_without_index_is_503(client):
     make_archive()  # nothing indexed: the index has never been built
     response = client.get("/search/", {"q": "稀土"}, **EN)
@@ -440,13 +417,11 @@ def test_search_without_index_is_503(client):
     assert "Search temporarily unavailable" in text_of(response)
 
 
-@needs_search
 def test_search_refuses_post_and_trace(client):
     assert client.post("/search/").status_code == 405
     assert client.generic("TRACE", "/search/").status_code == 405
 
 
-@needs_search
 def test_search_feed_follows_the_query(client):
     indexed_archive()
     response = client.get("/feeds/search/", {"q": "rare earth"})
@@ -455,7 +430,6 @@ def test_search_feed_follows_the_query(client):
     assert client.get("/feeds/search/", {"page": "abc"}).status_code == 400
 
 
-@needs_search
 def test_article_page_lists_related_articles(client):
     data = make_archive()
     related = make_article(
@@ -463,8 +437,6 @@ def test_article_page_lists_related_articles(client):
     )
     for n in range(81, 95):  # unrelated articles, so the shared words stand out
         make_article(n, title=f"Weather report {n}", body="Rain tomorrow.", language="en")
-    from archive.search.indexer import drain_queue
-
     drain_queue()
     html = text_of(client.get(data["hans"].get_absolute_url()))
     assert related.get_absolute_url() in html.split('class="related"')[1]

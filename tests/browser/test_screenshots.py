@@ -3,11 +3,10 @@
 Saved to test-artifacts/screenshots/ (git-ignored) for a person to look at.
 """
 
-import importlib.util
-
 import pytest
 from django.core.cache import cache
 
+from archive.search.indexer import drain_queue
 from tests.test_views import make_archive, make_article
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,12 +38,7 @@ def test_screenshots_of_main_pages(
         "article-hant": data["hant"].get_absolute_url(),
         "topic": data["economy"].get_absolute_url(),
     }
-    if importlib.util.find_spec("archive.search.indexer"):
-        from archive.search.indexer import drain_queue
-
-        drain_queue()
-    else:  # until the search branch is merged
-        pages = {k: v for k, v in pages.items() if not k.startswith("search")}
+    drain_queue()
     page = open_page(locale=LOCALES[language], width=WIDTHS[device])
     for name, path in pages.items():
         page.goto(live_server.url + path)

@@ -3,15 +3,14 @@
 import pytest
 from django.core.cache import cache
 
-from tests.test_views import make_archive, make_article, needs_search
+from archive.search.indexer import drain_queue
+from tests.test_views import make_archive, make_article
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_search]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def indexed(transactional_db):
-    from archive.search.indexer import drain_queue
-
     cache.clear()
     data = make_archive()
     for n in range(10, 40):
