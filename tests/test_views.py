@@ -440,3 +440,19 @@ def test_article_page_lists_related_articles(client):
     drain_queue()
     html = text_of(client.get(data["hans"].get_absolute_url()))
     assert related.get_absolute_url() in html.split('class="related"')[1]
+
+
+def test_server_error_page_renders_without_a_request():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "服务器出错了" in html and "Something went wrong on our side" in html
+    assert "Traceback" not in html
+
+
+def test_too_many_parameters_is_a_friendly_400(client):
+    query = "&".join(f"topic=t{n}" for n in range(1200))
+    client.raise_request_exception = False
+    response = client.get(f"/search/?{query}", **EN)
+    assert response.status_code == 400
+    assert "Please check the address" in text_of(response)
