@@ -32,7 +32,7 @@ class BenchConfig:
     scratch: Path
     sizes: list[int]
     repeats: int = 3
-    stock_docs: int = 3000
+    stock_docs: int = 2000
     http_seconds: float = 20.0
     http_concurrency: int = 8
     segment_seconds: float = 20.0
@@ -110,9 +110,13 @@ def run_ours(*, cfg: BenchConfig, info: corpus_mod.CorpusInfo, area: Path) -> di
     result["import"] = step.as_dict()
     if step.ok:
         result["import"].update(_rate(info.articles, info.text_bytes, step.seconds))
-    else:
-        result["error"] = "import_articles failed; later steps skipped"
+    elif "Unknown command" in step.output_tail or step.seconds < 1:
+        result["error"] = "import_articles did not run; later steps skipped"
         return result
+    else:
+        # Some records failed (exit status 2): the rest are in, so go on and say so.
+        result["import"].update(_rate(info.articles, info.text_bytes, step.seconds))
+        result["import_warning"] = f"import_articles exited {step.returncode}"
 
     cfg.log("  rebuild_index --noinput")
     step = _manage(["rebuild_index", "--noinput"], cfg=cfg, env=env, log=area / "index.log")

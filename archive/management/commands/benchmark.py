@@ -55,7 +55,7 @@ class Command(BaseCommand):
             "--repeats", type=int, default=3, help="Timed runs per query, mode and page."
         )
         parser.add_argument(
-            "--stock-docs", type=int, default=3000, help="Articles for the slow stock stack."
+            "--stock-docs", type=int, default=2000, help="Articles for the slow stock stack."
         )
         parser.add_argument(
             "--http-seconds", type=float, default=20.0, help="Seconds per HTTP load phase."
