@@ -40,6 +40,8 @@ class BenchConfig:
     stock: bool = True
     http: bool = True
     log: Callable[[str], None] = field(default=lambda _msg: None)
+    # Called with the partial report after every size, so a long run keeps what it measured.
+    checkpoint: Callable[[dict], None] = field(default=lambda _report: None)
 
 
 def _python() -> str:
@@ -244,6 +246,7 @@ def run_benchmark(cfg: BenchConfig) -> dict:
             entry["peers"] = run_peers(cfg=cfg, info=info, area=area)
         report["sizes"][str(size)] = entry
         _cleanup(area)
+        _checkpoint(cfg, report)
     if cfg.stock:
         cfg.log(f"stock haystack + Whoosh + jieba on {cfg.stock_docs} articles")
         report["stock"] = run_stock(cfg=cfg, records_file=stock_records)
@@ -253,6 +256,13 @@ def run_benchmark(cfg: BenchConfig) -> dict:
 
     add_summary(report)
     return report
+
+
+def _checkpoint(cfg: BenchConfig, report: dict) -> None:
+    from archive.benchmark.report import add_summary
+
+    add_summary(report)
+    cfg.checkpoint(report)
 
 
 def run_stock(*, cfg: BenchConfig, records_file: Path | None) -> dict:

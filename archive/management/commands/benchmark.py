@@ -96,7 +96,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING(f"No corpus at {corpus_dir}: using synthetic articles.")
             )
-        report = run_benchmark(cfg)
         out = Path(
             options["out"]
             or settings.BASE_DIR
@@ -105,6 +104,8 @@ class Command(BaseCommand):
             / "baselines"
             / f"{datetime.now(UTC):%Y-%m-%d}.json"
         )
+        cfg.checkpoint = lambda partial: write(partial, out=out)
+        report = run_benchmark(cfg)
         write(report, out=out)
         self.stdout.write(text_table(report))
         self.stdout.write(self.style.SUCCESS(f"Wrote {out} and {out.with_suffix('.md')}"))
