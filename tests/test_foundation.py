@@ -42,7 +42,8 @@ def test_healthz_is_503_when_index_is_unreadable(client, index_dir):
 
 def _run_check(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, **env_overrides}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # set by browser tests
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],
         cwd=settings.BASE_DIR,

@@ -1,0 +1,135 @@
+"""Site furniture: HTML to plain paragraphs, and boilerplate / trailing lists removed."""
+
+import re
+from dataclasses import dataclass, field
+
+from bs4 import BeautifulSoup, Comment
+
+from archive.text import fold
+
+# Headings after which a page only lists other articles ("related", "hot news" …), folded.
+TRAILING_HEADINGS = {
+    fold(h)
+    for h in (
+        "相关内容",
+        "相关阅读",
+        "相关新闻",
+        "相关文章",
+        "相关推荐",
+        "延伸阅读",
+        "推荐阅读",
+        "热门资讯",
+        "热门推荐",
+        "热门文章",
+        "热点新闻",
+        "热点视频",
+        "热点舆情",
+        "猜你喜欢",
+        "更多精彩",
+        "精彩推荐",
+        "Related articles",
+        "Related stories",
+        "Read more",
+        "More on this story",
+    )
+}
+_COPYRIGHT = re.compile(
+    r"(版权(所有|声明|及免责声明)|免责声明|ICP[备証证]|公网安备|copyright\s*(©|\(c\))|all rights reserved)",
+    re.IGNORECASE,
+)
+_EDITOR = re.compile(
+    r"^[\[【(（]?\s*(责任编辑|编辑|责编|审核|校对)\s*[:：]\s*(?P<names>[^\]】)）]{1,30})[\]】)）]?$"
+)
+_PROMO = re.compile(
+    r"(扫描?二维码|扫码|关注.{0,8}(公众号|微信)|下载.{0,10}APP|尽在.{0,12}APP)", re.IGNORECASE
+)
+_JUNK = re.compile(r"^[\s?？.。·•*\-—_|]*$")
+_REPRINT = re.compile(r"^(转自|转载自|来源|稿源|文章来源)\s*[:：]\s*(?P<name>.{2,40})$")
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "blockquote",
+    "section",
+    "article",
+}
+
+
+def quick_fold(text: str) -> str:
+    """archive.text.fold, with a fast path for plain ASCII text (nothing to convert)."""
+    return text.lower() if text.isascii() else fold(text)
+
+
+@dataclass
+class Cleaned:
+    paragraphs: list[str]
+    editors: list[str] = field(default_factory=list)
+    original_source: str = ""
+    removed: list[str] = field(default_factory=list)
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(
+        re.search(r"<(p|div|br|span|font|a|img|table|style|script|h[1-6])\b[^>]*>|<!--", text, re.I)
+    )
+
+
+def html_to_lines(html: str) -> tuple[list[str], list[str]]:
+    """Plain-text lines of an HTML fragment; scripts, styles, comments and images dropped."""
+    soup = BeautifulSoup(html, "html.parser")
+    removed: list[str] = []
+    for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        node.extract()
+    dropped = 0
+    for tag in soup.find_all(
+        ["script", "style", "iframe", "noscript", "img", "svg", "object", "embed", "form", "button"]
+    ):
+        tag.decompose()
+        dropped += 1
+    if dropped:
+        removed.append(f"removed {dropped} script/style/image elements")
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    text = soup.get_text()
+    return text.split("\n"), removed
+
+
+def clean_lines(lines: list[str]) -> Cleaned:
+    """Paragraphs from text lines, with furniture removed and its metadata kept."""
+    result = Cleaned(paragraphs=[])
+    for raw in lines:
+        line = raw.replace("\u00a0", " ").replace("\u3000", " ").strip()
+        if not line:
+            continue
+        folded = quick_fold(line).strip()
+        if folded.rstrip(":：") in TRAILING_HEADINGS:
+            result.removed.append(f"cut trailing list from “{line}” on")
+            break
+        if match := _EDITOR.match(folded):
+            names = line[match.start("names") : match.end("names")]
+            result.editors.extend(n for n in re.split(r"[\s,，、/]+", names.strip()) if n)
+            result.removed.append(f"editor credit “{line}”")
+            continue
+        if len(line) <= 200 and _COPYRIGHT.search(folded):
+            result.removed.append(f"copyright/licence line “{line[:40]}”")
+            continue
+        if len(line) <= 60 and _PROMO.search(folded):
+            result.removed.append(f"promotion “{line}”")
+            continue
+        if (match := _REPRINT.match(folded)) and len(line) <= 50:
+            result.original_source = line[match.start("name") : match.end("name")].strip()
+            result.removed.append(f"reprint line “{line}”")
+            continue
+        if _JUNK.match(line):
+            continue
+        result.paragraphs.append(re.sub(r"[ \t]+", " ", line))
+    return result

@@ -1,0 +1,205 @@
+"""Repairs of known text damage: pinyin glued into Chinese, GBK text decoded out of step."""
+
+import re
+from functools import cache
+
+from pypinyin import Style, pinyin
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+_PINYIN_GLUE = re.compile(
+    r"(?P<char>[\u3400-\u9fff])[(（](?P<syl>[a-zA-Z" + _TONED + r"]{1,7})[)）]"
+)
+_PUNCT = set("“”‘’。，、；：？！（）《》〈〉「」『』【】—…·")
+_FULLWIDTH = {chr(code): chr(code + 0xFEE0) for code in range(0x21, 0x7F)}
+_TONE_STRIP = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
+
+
+@cache
+def readings(char: str) -> frozenset[str]:
+    """Every pinyin reading of a character, with tone marks and without."""
+    found = pinyin(char, style=Style.TONE, heteronym=True, errors="ignore")
+    toned = {syl.lower() for group in found for syl in group}
+    return frozenset(toned | {syl.translate(_TONE_STRIP) for syl in toned})
+
+
+def _is_reading(char: str, syllable: str) -> bool:
+    syl = syllable.lower()
+    options = readings(char)
+    return syl in options or syl.replace("ü", "v") in options
+
+
+def remove_glued_pinyin(text: str) -> tuple[str, int]:
+    """Drop `(nèi)` after `內` when it is a reading of that character; keep real parentheticals."""
+    count = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal count
+        if _is_reading(match["char"], match["syl"]):
+            count += 1
+            return match["char"]
+        return match[0]
+
+    return _PINYIN_GLUE.sub(replace, text), count
+
+
+def ordinary(char: str) -> bool:
+    """A character ordinary text is made of: common Chinese characters (GB2312 level 1 or
+    Big5 common), CJK punctuation, ASCII letters and digits."""
+    if char in _PUNCT or (char.isascii() and char.isalnum()):
+        return True
+    if "\u4e00" <= char <= "\u9fff":
+        try:
+            if b"\xb0\xa1" <= char.encode("gb2312") <= b"\xd7\xfe":
+                return True
+        except UnicodeEncodeError:
+            pass
+        try:
+            return b"\xa4\x40" <= char.encode("big5") <= b"\xc6\x7e"
+        except UnicodeEncodeError:
+            return False
+    return False
+
+
+def _char_variants(char: str) -> list[bytes]:
+    """GBK bytes a damaged character may stand for (ASCII punctuation may be a full-width form)."""
+    candidates = [char] if char.isalnum() or not char.isascii() else [_FULLWIDTH[char], char]
+    out = []
+    for candidate in candidates:
+        if candidate == "€":  # Windows code page 936 reads the lone byte 0x80 as the euro sign
+            out.append(b"\x80")
+            continue
+        try:
+            out.append(candidate.encode("gbk"))
+        except UnicodeEncodeError:
+            continue
+    return out
+
+
+def _shift_decode(pieces: list[bytes]) -> tuple[str, int, int | None, bool] | None:
+    """Decode the bytes of damaged characters one byte later.
+
+    Returns (text, characters consumed, dangling lead byte, resynchronised), or None when
+    the first character is not a split double-byte one or the result is not ordinary text.
+    """
+    if not pieces or len(pieces[0]) < 2:
+        return None
+    owner: list[tuple[int, bool]] = []
+    for index, piece in enumerate(pieces):
+        owner.extend((index, len(piece) == 1) for _ in piece)
+    data = b"".join(pieces)
+    chars: list[str] = []
+    pos = 1
+    while pos < len(data):
+        byte = data[pos]
+        if owner[pos][1]:  # a standalone byte in lead position: already in step
+            return ("".join(chars), owner[pos][0], None, True) if chars else None
+        if pos + 1 == len(data):
+            return ("".join(chars), len(pieces), byte, False) if chars else None
+        try:
+            char = data[pos : pos + 2].decode("gbk")
+        except UnicodeDecodeError:
+            return None
+        if not ordinary(char):
+            return ("".join(chars), owner[pos][0] + 1, byte, False) if chars else None
+        chars.append(char)
+        if owner[pos + 1][1]:  # consumed a standalone byte as trail: back in step
+            return "".join(chars), owner[pos + 1][0] + 1, None, True
+        pos += 2
+    return ("".join(chars), len(pieces), None, True) if chars else None
+
+
+def _best_shift(run: str) -> tuple[str, int, int | None, bool] | None:
+    options: list[list[bytes]] = [[]]
+    for char in run:
+        choices = _char_variants(char)
+        if not choices:
+            break
+        options = [prefix + [choice] for prefix in options for choice in choices][:256]
+    best, best_key = None, None
+    for pieces in options:
+        found = _shift_decode(pieces)
+        if not found:
+            continue
+        # Prefer a run that gets back in step, read with the fewest full-width guesses.
+        widened = sum(
+            1
+            for piece, char in zip(pieces, run, strict=False)
+            if len(piece) == 2 and char.isascii()
+        )
+        key = (found[3], -widened, found[1])
+        if best_key is None or key > best_key:
+            best, best_key = found, key
+    return best
+
+
+def _lead_with_hint(lead: int, syllable: str) -> str | None:
+    """The character with this GBK lead byte whose reading is the glued pinyin after it."""
+    for trail in range(0x40, 0xFF):
+        try:
+            char = bytes([lead, trail]).decode("gbk")
+        except UnicodeDecodeError:
+            continue
+        if ordinary(char) and _is_reading(char, syllable):
+            return char
+    return None
+
+
+_HINT = re.compile(r"\ufffd(?=[(（](?P<syl>[a-zA-Z" + _TONED + r"]{1,7})[)）])")
+_HALFWIDTH = {ord(full): half for half, full in _FULLWIDTH.items()}
+
+
+def repair_gbk_shift(text: str) -> tuple[str, list[str]]:
+    """Repair runs after U+FFFD that are GBK text decoded one byte out of step.
+
+    Each U+FFFD marks where a byte was lost; the characters after it are re-encoded as
+    GBK and decoded one byte later. A repair is kept only where the result is ordinary
+    text; what cannot be repaired is left as it is. Returns the text and notes on both.
+    """
+    if "\ufffd" not in text:
+        return text, []
+    halfwidth = not re.search(r"[\uff01-\uff5e]", text)
+    notes: list[str] = []
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("\ufffd", pos)
+        if start < 0:
+            out.append(text[pos:])
+            break
+        out.append(text[pos:start])
+        run = []
+        for char in text[start + 1 : start + 25]:
+            if char == "\ufffd" or char.isspace():
+                break
+            run.append(char)
+            if char.isascii() and char.isalnum() or char == "€":
+                break
+        found = _best_shift("".join(run))
+        if not found:
+            out.append("\ufffd")
+            context = text[max(0, start - 6) : start + 6].replace("\n", " ")
+            notes.append(f"left unrepaired encoding damage: “{context}”")
+            pos = start + 1
+            continue
+        repaired, consumed, dangling, _ = found
+        after = start + 1 + consumed
+        lost = False
+        if dangling is not None:
+            hint = _HINT.match(text, after)
+            char = _lead_with_hint(dangling, hint["syl"]) if hint else None
+            if char:
+                repaired += char
+                after += 1
+            else:
+                lost = True
+                repaired += "…"
+                nxt = text[after : after + 1]
+                if nxt and nxt.isascii() and not nxt.isalnum() and nxt not in "()（）,.:;!?\"'":
+                    after += 1
+        if halfwidth:
+            repaired = repaired.translate(_HALFWIDTH)
+        note = f"repaired GBK text decoded out of step: “{text[start:after]}” → “{repaired}”"
+        notes.append(note + (" (a character was lost)" if lost else ""))
+        out.append(repaired)
+        pos = after
+    return "".join(out), notes
