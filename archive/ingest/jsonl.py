@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.db.models import Q
 
 from archive.ingest.furniture import clean_lines, html_to_lines, looks_like_html
@@ -166,6 +166,7 @@ class _Importer:
 
     def write_batch(self, batch: list[tuple[int, str]]) -> None:
         """Parse and store one batch in one transaction; on a database error, go record by record."""
+        reset_queries()  # with DEBUG on, Django would keep every batch's SQL (bodies included)
         try:
             with transaction.atomic():
                 counts = self._store(batch)
