@@ -119,12 +119,16 @@ class QualityNotesFilter(admin.SimpleListFilter):
 class ArticleTagInline(admin.TabularInline):
     model = ArticleTag
     form = ArticleTagForm
-    fields = ["tag", "origin"]
-    readonly_fields = ["origin"]
+    fields = ["tag", "assigned_by"]
+    readonly_fields = ["assigned_by"]
     autocomplete_fields = ["tag"]
     extra = 1
     verbose_name = _("topic")
     verbose_name_plural = _("topics (removing one stops automatic tagging from re-adding it)")
+
+    @admin.display(description=_("assigned by"))
+    def assigned_by(self, obj: ArticleTag) -> str:
+        return obj.get_origin_display() if obj.pk else _("editor")
 
 
 class TagExclusionInline(admin.TabularInline):
@@ -372,6 +376,11 @@ class _MergeMixin:
     def article_count(self, obj) -> int:
         return obj.article_count
 
+    @admin.display(description=_("merged aliases"))
+    def aliases(self, obj) -> str:
+        related = obj.merged_tags if isinstance(obj, Tag) else obj.merged_sources
+        return ", ".join(str(alias) for alias in related.all()) or "-"
+
 
 @admin.register(Tag)
 class TagAdmin(_MergeMixin, admin.ModelAdmin):
@@ -381,13 +390,14 @@ class TagAdmin(_MergeMixin, admin.ModelAdmin):
     list_filter = [MergedFilter]
     search_fields = ["name_zh", "name_en", "slug"]  # see get_search_results
     prepopulated_fields = {"slug": ("name_en",)}
-    fields = ["name_zh", "name_en", "slug", "description", "keywords", "merged_into"]
-    readonly_fields = ["merged_into"]
+    fields = ["name_zh", "name_en", "slug", "description", "keywords", "merged_into", "aliases"]
+    readonly_fields = ["merged_into", "aliases"]
     actions = ["merge_action", "rename_action"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("merged_into")
-        return queryset.annotate(article_count=Count("article_tags"))
+        # A GROUP BY drops Meta.ordering: restate it (autocomplete pages need an order).
+        return queryset.annotate(article_count=Count("article_tags")).order_by("slug")
 
     def get_search_results(self, request, queryset, search_term):
         match = request.resolver_match
@@ -428,13 +438,13 @@ class SourceAdmin(_MergeMixin, admin.ModelAdmin):
     list_display = ["name", "name_en", "slug", "domain", "article_count", "merged_into"]
     list_filter = [MergedFilter]
     search_fields = ["name", "name_en", "slug", "domain"]  # see get_search_results
-    fields = ["name", "name_en", "slug", "homepage", "domain", "merged_into"]
-    readonly_fields = ["merged_into"]
+    fields = ["name", "name_en", "slug", "homepage", "domain", "merged_into", "aliases"]
+    readonly_fields = ["merged_into", "aliases"]
     actions = ["merge_action"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("merged_into")
-        return queryset.annotate(article_count=Count("articles"))
+        return queryset.annotate(article_count=Count("articles")).order_by("name")
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

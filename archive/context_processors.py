@@ -1,15 +1,22 @@
 """Template context every page needs: the header search box and the canonical URL."""
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
 
-from archive.models import Language
+
+def _header_query(request: HttpRequest) -> str:
+    """The query to show in the header box on the search page ("" elsewhere)."""
+    match = request.resolver_match
+    if not match or match.url_name != "search":
+        return ""
+    try:
+        return request.GET.get("q", "")[:200]
+    except SuspiciousOperation:  # e.g. too many parameters: the 400 page still renders
+        return ""
 
 
 def site(request: HttpRequest) -> dict:
     return {
-        "header_q": request.GET.get("q", "")[:200]
-        if request.resolver_match and request.resolver_match.url_name == "search"
-        else "",
+        "header_q": _header_query(request),
         "canonical_url": request.build_absolute_uri(request.path),
-        "article_languages": dict(Language.choices),
     }

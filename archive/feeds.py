@@ -10,11 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from archive.models import Article, Source, Tag
-
-try:  # the search service lands from the search branch
-    from archive.search import service
-except ImportError:  # pragma: no cover
-    service = None
+from archive.search import service
 
 FEED_SIZE = 30
 
@@ -145,8 +141,6 @@ class SearchAtom(SearchRss):
 def _search_feed(feed: Feed, request: HttpRequest) -> HttpResponse:
     from archive.views import error_page
 
-    if service is None:  # pragma: no cover
-        return error_page(request, status=503, message="")
     try:
         return feed(request)
     except service.SearchParamError as exc:

@@ -9,13 +9,12 @@ from archive.models import Article
 
 
 def index_status() -> dict:
-    """Open the Whoosh index read-only and report its document count."""
-    from haystack import connections
+    """Open the live search index read-only and report its document count and queue."""
+    from archive.search.queue import pending_count
+    from archive.search.storage import get_searcher
 
-    backend = connections["default"].get_backend()
-    backend.setup()
-    with backend.index.refresh().searcher() as searcher:
-        return {"documents": searcher.doc_count()}
+    searcher = get_searcher()
+    return {"documents": searcher.doc_count(), "pending_index_tasks": pending_count()}
 
 
 @never_cache

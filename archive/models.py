@@ -265,15 +265,16 @@ class GlossaryTerm(models.Model):
         return f"{self.zh} ↔ {self.en}"
 
     def clean(self) -> None:
-        """A Chinese term with Chinese characters, an English one without, no folded duplicate."""
+        """One Chinese word, an English term without Chinese, no folded duplicate."""
         from archive.text import fold, normalize
 
         self.zh = " ".join(normalize(self.zh or "").split())
         self.en = " ".join(normalize(self.en or "").split())
         self.note = " ".join(normalize(self.note or "").split())
         errors: dict[str, str] = {}
-        if not _HAN.search(self.zh):
-            errors["zh"] = _("The Chinese term must contain Chinese characters.")
+        if not _HAN_WORD.fullmatch(self.zh):
+            # Search expands one unbroken run of Chinese characters (archive.search.glossary).
+            errors["zh"] = _("The Chinese term must be Chinese characters only, without spaces.")
         if _HAN.search(self.en):
             errors["en"] = _("The English term must not contain Chinese characters.")
         elif not re.search(r"[A-Za-z0-9]", self.en):
@@ -290,7 +291,9 @@ class GlossaryTerm(models.Model):
             raise ValidationError(errors)
 
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_HAN_CHARS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+_HAN = re.compile(f"[{_HAN_CHARS}]")
+_HAN_WORD = re.compile(f"[{_HAN_CHARS}]+")
 
 
 class IndexTask(models.Model):

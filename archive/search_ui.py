@@ -1,33 +1,56 @@
-"""What the search page shows around the results: chips, facet groups, form state.
+"""What the search page shows around the results: facet links, chips, form state.
 
-Pure functions of the query string and the search service's results.
+Functions of the query string and the search service's results (the database is
+read only to name a filter that no longer matches anything). Parameter
+names follow ``archive.search.service.params_from_query``: ``source``, ``topic``
+and ``language`` may repeat (any of them matches); ``date`` is one year
+(``2025``), one month (``2025-03``) or ``undated``; ``start``/``end`` bound the
+date range.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.http import QueryDict
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from archive.models import Language, Source, Tag
 
 FACET_NAMES = {
     "topic": _("Topic"),
     "source": _("Source"),
     "language": _("Language"),
-    "date": _("Year"),
+    "date": _("Date"),
 }
 FACET_ORDER = ["topic", "source", "language", "date"]
+MULTI_VALUE = {"topic", "source", "language"}
 SORT_CHOICES = [
     ("relevance", _("Relevance")),
     ("newest", _("Newest first")),
     ("oldest", _("Oldest first")),
 ]
-DATE_PARAMS = {"start": _("From"), "end": _("To")}
+RANGE_PARAMS = {"start": _("From"), "end": _("To")}
+FACET_LIMIT = 15  # values shown per facet; selected ones are always shown
+ALIASES = {"lang": "language", "date_from": "start", "date_to": "end"}
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    url: str
 
 
 @dataclass(frozen=True)
 class FacetGroup:
     key: str
     name: str
-    values: list
+    links: list[FacetLink]
+    hidden: int = 0  # values left out of a long list
 
 
 @dataclass(frozen=True)
@@ -37,20 +60,97 @@ class Chip:
     remove_url: str
 
 
+def canonical_query(query: QueryDict) -> QueryDict:
+    """The query with alias names (``lang``, ``date_from``...) under their main names."""
+    out = QueryDict(mutable=True)
+    for key, values in query.lists():
+        for value in values:
+            if value != "":
+                out.appendlist(ALIASES.get(key, key), value)
+    return out
+
+
 def _url(query: QueryDict) -> str:
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else "?"
 
 
-def _without(query: QueryDict, key: str, value: str | None = None) -> QueryDict:
-    """A copy of ``query`` without ``key`` (or without just that value), and without page."""
+def _with(query: QueryDict, key: str, *, add: str | None = None, drop: str | None = None) -> str:
+    """URL of ``query`` with one value added or dropped for ``key``, back on page 1."""
     copy = query.copy()
-    if value is None:
-        copy.pop(key, None)
-    else:
-        copy.setlist(key, [v for v in copy.getlist(key) if v != value])
     copy.pop("page", None)
-    return copy
+    if key in MULTI_VALUE:
+        values = [v for v in copy.getlist(key) if v != drop]
+        if add is not None and add not in values:
+            values.append(add)
+        copy.setlist(key, values)
+    else:
+        copy.pop(key, None)
+        if add is not None:
+            copy[key] = add
+    return _url(copy)
+
+
+def date_label(value: str, fallback: str) -> str:
+    """'2025-03' → 'March 2025' / '2025年3月'; years and others as given."""
+    year, _sep, month = value.partition("-")
+    if year.isdigit() and month.isdigit() and 1 <= int(month) <= 12 and 1 <= int(year) <= 9999:
+        return date_format(dt.date(int(year), int(month), 1), "YEAR_MONTH_FORMAT")
+    return fallback
+
+
+def facet_groups(*, query: QueryDict, facets: dict) -> list[FacetGroup]:
+    """Facet values as links that add or remove that filter; long lists are cut short."""
+    groups = []
+    for key in FACET_ORDER + sorted(k for k in facets if k not in FACET_ORDER):
+        values = list(facets.get(key) or [])
+        shown = [fv for i, fv in enumerate(values) if i < FACET_LIMIT or fv.selected]
+        links = []
+        for fv in shown:
+            value = str(fv.value)
+            label = date_label(value, fv.label) if key == "date" else fv.label
+            url = _with(query, key, drop=value) if fv.selected else _with(query, key, add=value)
+            links.append(FacetLink(value, str(label), fv.count, fv.selected, url))
+        groups.append(
+            FacetGroup(
+                key=key,
+                name=str(FACET_NAMES.get(key, key)),
+                links=links,
+                hidden=len(values) - len(shown),
+            )
+        )
+    return groups
+
+
+def _label(key: str, value: str) -> str:
+    """A filter's display name when the facet list does not show it (no matches left)."""
+    if key == "date":
+        return date_label(value, value)
+    if key == "language":
+        return str(dict(Language.choices).get(value, value))
+    if key == "source":
+        source = Source.objects.filter(slug=value).first()
+        return source.name if source else value
+    if key == "topic":
+        tag = Tag.objects.filter(slug=value).first()
+        if tag:
+            chinese = (get_language() or "").startswith("zh")
+            return (tag.name_zh or tag.name_en) if chinese else (tag.name_en or tag.name_zh)
+    return value
+
+
+def chips(*, query: QueryDict, groups: list[FacetGroup]) -> list[Chip]:
+    """One removable chip per active filter."""
+    out = []
+    for group in groups:
+        labels = {link.value: link.label for link in group.links}
+        for value in query.getlist(group.key):
+            label = labels.get(value) or _label(group.key, value)
+            out.append(Chip(group.name, label, _with(query, group.key, drop=value)))
+    for key, name in RANGE_PARAMS.items():
+        if query.get(key):
+            out.append(Chip(str(name), query[key], _with(query, key)))
+    return out
 
 
 def _hidden_fields(query: QueryDict, *, drop: set[str]) -> list[tuple[str, str]]:
@@ -59,44 +159,26 @@ def _hidden_fields(query: QueryDict, *, drop: set[str]) -> list[tuple[str, str]]
 
 def search_context(*, query: QueryDict, results) -> dict:
     """Template context for the search page around ``results``."""
-    facets = results.facets or {}
-    groups = [
-        FacetGroup(key=key, name=str(FACET_NAMES.get(key, key)), values=list(facets.get(key) or []))
-        for key in FACET_ORDER + [k for k in facets if k not in FACET_ORDER]
-    ]
-    chips = []
-    for group in groups:
-        labels = {str(fv.value): fv.label for fv in group.values}
-        for value in query.getlist(group.key):
-            if value:
-                chips.append(
-                    Chip(
-                        name=group.name,
-                        label=str(labels.get(value, value)),
-                        remove_url=_url(_without(query, group.key, value)),
-                    )
-                )
-    for key, name in DATE_PARAMS.items():
-        if query.get(key):
-            chips.append(
-                Chip(name=str(name), label=query[key], remove_url=_url(_without(query, key)))
-            )
+    query = canonical_query(query)
+    groups = facet_groups(query=query, facets=results.facets or {})
     clear = QueryDict(mutable=True)
     if query.get("q"):
         clear["q"] = query["q"]
-    page_size = results.page_size or 1
-    sort = getattr(results.params, "sort", "") or query.get("sort", "")
+    for key in ("sort", "page_size"):
+        if query.get(key):
+            clear[key] = query[key]
     return {
         "facet_groups": groups,
-        "chips": chips,
+        "chips": chips(query=query, groups=groups),
         "clear_url": _url(clear),
         "sort_choices": SORT_CHOICES,
-        "current_sort": sort,
+        "current_sort": results.params.sort,
         "keep_for_sort": _hidden_fields(query, drop={"sort", "page"}),
         "keep_for_dates": _hidden_fields(query, drop={"start", "end", "page"}),
+        "keep_for_search": _hidden_fields(query, drop={"q", "page"}),
         "date_start": query.get("start", ""),
         "date_end": query.get("end", ""),
-        "start_index": (results.page - 1) * page_size + 1,
+        "start_index": (results.page - 1) * results.page_size + 1,
         "prev_page": results.page - 1,
         "next_page": results.page + 1,
     }

@@ -1,13 +1,20 @@
 """Text analysis shared by ingest, indexing, querying and highlighting.
 
 One module, so the indexer, the query parser and the highlighter can never
-disagree about what a piece of text means.
+disagree about what a piece of text means. The path is always the same:
+NFKC (per character) → OpenCC traditional-to-simplified → lower case, then
+either jieba word segmentation (``words``) or CJK character n-grams (``grams``).
+The Whoosh analyzers at the bottom are module-level classes because Whoosh
+pickles them into its table of contents.
 """
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import opencc
+import rjieba
+from whoosh.analysis import Token, Tokenizer
+from whoosh.lang.porter import stem as _porter_stem
 
 
 @cache
@@ -30,6 +37,184 @@ def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
 
 
+def _t2s_same_length(text: str) -> str:
+    converted = to_simplified(text)
+    if len(converted) == len(text):
+        return converted
+    # A phrase rule changed the length: convert character by character instead.
+    return "".join(to_simplified(ch) if len(to_simplified(ch)) == 1 else ch for ch in text)
+
+
+def fold_with_map(text: str) -> tuple[str, list[int] | None]:
+    """Fold ``text`` and map each folded character back to its original index.
+
+    The map is ``None`` when folding kept every character in place (the usual
+    case), so ``folded[i]`` comes from ``text[i]``.
+    """
+    text = text or ""
+    mapping: list[int] | None = None
+    if unicodedata.is_normalized("NFKC", text):
+        nfkc = text
+    else:
+        parts = [unicodedata.normalize("NFKC", ch) for ch in text]
+        nfkc = "".join(parts)
+        if len(nfkc) != len(text) or any(len(p) != 1 for p in parts):
+            mapping = [i for i, p in enumerate(parts) for _ in p]
+    simplified = _t2s_same_length(nfkc)
+    lowered = simplified.lower()
+    if len(lowered) != len(simplified):
+        pieces = [ch.lower() for ch in simplified]
+        lowered = "".join(pieces)
+        inner = [i for i, p in enumerate(pieces) for _ in p]
+        mapping = [mapping[i] for i in inner] if mapping is not None else inner
+    return lowered, mapping
+
+
 def fold(text: str) -> str:
     """The form every match is made on: normalized, simplified, lower-case."""
-    return to_simplified(normalize(text)).lower()
+    return fold_with_map(text)[0]
+
+
+# --- Characters ---------------------------------------------------------------------
+_CJK_RANGES = (
+    (0x3007, 0x3007),  # 〇
+    (0x3400, 0x4DBF),  # Extension A
+    (0x4E00, 0x9FFF),  # Unified Ideographs
+    (0xF900, 0xFAFF),  # Compatibility Ideographs
+    (0x20000, 0x3134F),  # Extensions B–G
+)
+
+
+def is_cjk(ch: str) -> bool:
+    """A Chinese character (Han ideograph, any extension)."""
+    code = ord(ch)
+    if code < 0x3007:
+        return False
+    return any(lo <= code <= hi for lo, hi in _CJK_RANGES)
+
+
+def cjk_runs(folded: str) -> list[tuple[int, int]]:
+    """(start, end) of every run of consecutive Chinese characters."""
+    runs, start = [], None
+    for i, ch in enumerate(folded):
+        if is_cjk(ch):
+            if start is None:
+                start = i
+        elif start is not None:
+            runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, len(folded)))
+    return runs
+
+
+# --- Words --------------------------------------------------------------------------
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """English Porter stem of a lower-case word; other scripts are unchanged."""
+    if word.isascii() and word.isalpha():
+        return _porter_stem(word)
+    return word
+
+
+def _is_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+def segment(folded: str) -> list[tuple[str, int, int]]:
+    """jieba (rjieba) accurate-mode words of folded text: (word, start, end), no punctuation."""
+    return [(w, s, e) for w, s, e in rjieba.tokenize(folded) if _is_word(w)]
+
+
+def word_terms(folded: str) -> list[str]:
+    """The terms the ``words`` analyzer indexes for folded text, in order."""
+    return [stem(w) for w, _s, _e in segment(folded)]
+
+
+def query_segments(text: str) -> list[str]:
+    """How a piece of a query is segmented, for showing the reader (folded, unstemmed)."""
+    return [w for w, _s, _e in segment(fold(text))]
+
+
+def add_user_words(words: list[str]) -> None:
+    """Teach the segmenter names it should keep whole (folded before adding)."""
+    for word in words:
+        folded = fold(word).strip()
+        if folded and not any(ch.isspace() for ch in folded):
+            rjieba.add_word(folded, None, None)
+
+
+def gram_terms(folded: str) -> list[tuple[str, int]]:
+    """CJK unigrams and bigrams with their character position (bigram at its first char)."""
+    terms = []
+    for start, end in cjk_runs(folded):
+        for i in range(start, end):
+            terms.append((folded[i], i))
+            if i + 1 < end:
+                terms.append((folded[i : i + 2], i))
+    return terms
+
+
+def run_bigrams(run: str) -> list[str]:
+    """The overlapping bigrams a run of Chinese characters is matched by, as a phrase."""
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+# --- Whoosh analyzers ---------------------------------------------------------------
+class _ArchiveTokenizer(Tokenizer):
+    """Base: fold, then yield (text, position, start, end) terms from ``_terms``."""
+
+    def _terms(self, folded: str):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = fold(value or "")
+        for text, pos, start, end in self._terms(folded):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+class WordTokenizer(_ArchiveTokenizer):
+    """jieba words with consecutive positions; English words Porter-stemmed."""
+
+    def _terms(self, folded: str):
+        for pos, (word, start, end) in enumerate(segment(folded)):
+            yield stem(word), pos, start, end
+
+
+class GramTokenizer(_ArchiveTokenizer):
+    """CJK unigrams and bigrams positioned at their character offset."""
+
+    def _terms(self, folded: str):
+        for text, pos in gram_terms(folded):
+            yield text, pos, pos, pos + len(text)
+
+
+def WordAnalyzer() -> WordTokenizer:
+    return WordTokenizer()
+
+
+def GramAnalyzer() -> GramTokenizer:
+    return GramTokenizer()

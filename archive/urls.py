@@ -39,6 +39,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("opensearch.xml", views.opensearch, name="opensearch"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("archive.api_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

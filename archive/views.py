@@ -1,6 +1,7 @@
 """Reader pages: thin views that validate input, call search or the ORM, render."""
 
 import logging
+from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
@@ -13,11 +14,7 @@ from django.views.decorators.http import require_safe
 from archive import browse, search_ui
 from archive.forms import ArticleViewForm, ListPageForm, first_error
 from archive.models import Article, ArticleTag, Source, Tag
-
-try:  # the search service lands from the search branch
-    from archive.search import service
-except ImportError:  # pragma: no cover
-    service = None
+from archive.search import service
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +38,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def paginate(request: HttpRequest, articles) -> Page:
-    """The requested page of ``articles``; BadParameter for junk, Http404 past the end."""
+    """The requested page of ``articles``; BadParameter for junk or a page past the end."""
     form = ListPageForm(request.GET)
     if not form.is_valid():
         raise BadParameter(first_error(form))
@@ -50,7 +47,10 @@ def paginate(request: HttpRequest, articles) -> Page:
     if number == "last":
         number = paginator.num_pages
     if number > paginator.num_pages:
-        raise Http404(_("There is no page %(page)s.") % {"page": number})
+        raise BadParameter(
+            _("There is no page %(page)s; the last page is %(last)s.")
+            % {"page": number, "last": paginator.num_pages}
+        )
     return paginator.page(number)
 
 
@@ -59,8 +59,13 @@ def list_canonical(request: HttpRequest, page: Page) -> str:
     return request.build_absolute_uri(path)
 
 
-def render_list(request: HttpRequest, template: str, articles, context: dict) -> HttpResponse:
-    """A paginated article list with its language and year counts."""
+def render_list(
+    request: HttpRequest, template: str, articles, context: dict, *, search_filter: str
+) -> HttpResponse:
+    """A paginated article list with its language counts, linking on to filtered search.
+
+    ``search_filter`` is the search query string that selects the same articles.
+    """
     try:
         page = paginate(request, articles.for_listing().newest_first())
     except BadParameter as exc:
@@ -70,20 +75,24 @@ def render_list(request: HttpRequest, template: str, articles, context: dict) ->
         "page": page,
         "canonical_url": list_canonical(request, page),
         "language_counts": browse.language_counts(articles=articles),
+        "search_filter": search_filter,
     }
     return render(request, template, context)
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    latest = Article.objects.for_listing().newest_first()[:12]
+    # Dated articles only: this ordering is answered from the published_at index.
+    latest = (
+        Article.objects.for_listing()
+        .filter(published_at__isnull=False)
+        .order_by("-published_at", "-id")[:12]
+    )
     return render(request, "archive/home.html", {"latest": latest, **browse.home_summary()})
 
 
 @require_safe
 def search_page(request: HttpRequest) -> HttpResponse:
-    if service is None:  # pragma: no cover
-        return error_page(request, status=503, message="")
     try:
         params = service.params_from_query(request.GET)
         results = service.search(params)
@@ -116,12 +125,11 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    related = []
-    if service is not None:
-        try:
-            related = service.related_articles(article, limit=5)
-        except service.SearchUnavailable:
-            logger.warning("related articles unavailable for %s", article.pk)
+    try:
+        related = service.related_articles(article, limit=5)
+    except service.SearchUnavailable:
+        related = []
+        logger.warning("related articles unavailable for %s", article.pk)
     reading = browse.article_reading(article=article, script=form.cleaned_data["script"])
     context = {
         "article": article,
@@ -148,14 +156,24 @@ def tag_list(request: HttpRequest) -> HttpResponse:
 def source_detail(request: HttpRequest, slug: str) -> HttpResponse:
     source = get_object_or_404(Source, slug=slug)
     return render_list(
-        request, "archive/source_detail.html", source.articles.all(), {"source": source}
+        request,
+        "archive/source_detail.html",
+        source.articles.all(),
+        {"source": source},
+        search_filter=urlencode({"source": source.slug}),
     )
 
 
 @require_safe
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    return render_list(request, "archive/tag_detail.html", tag.articles.all(), {"tag": tag})
+    return render_list(
+        request,
+        "archive/tag_detail.html",
+        tag.articles.all(),
+        {"tag": tag},
+        search_filter=urlencode({"topic": tag.slug}),
+    )
 
 
 def _check_date(year: int, month: int | None = None) -> None:
@@ -172,7 +190,13 @@ def archive_year(request: HttpRequest, year: int) -> HttpResponse:
     articles = browse.articles_between(start=start, end=end)
     years = browse.date_archive(articles=articles)
     context = {"year": year, "start": start, "months": years[0].months if years else []}
-    return render_list(request, "archive/archive_year.html", articles, context)
+    return render_list(
+        request,
+        "archive/archive_year.html",
+        articles,
+        context,
+        search_filter=urlencode({"date": f"{year:04d}", "sort": "oldest"}),
+    )
 
 
 @require_safe
@@ -181,7 +205,11 @@ def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
     start, end = browse.month_range(year=year, month=month)
     articles = browse.articles_between(start=start, end=end)
     return render_list(
-        request, "archive/archive_month.html", articles, {"year": year, "start": start}
+        request,
+        "archive/archive_month.html",
+        articles,
+        {"year": year, "start": start},
+        search_filter=urlencode({"date": f"{year:04d}-{month:02d}", "sort": "oldest"}),
     )
 
 

@@ -210,6 +210,8 @@ def test_editor_adds_and_removes_topics_in_the_article_form(editor_client):
         (article.pk, "auto-topic")
     ]
     assert set(IndexTask.objects.values_list("article_id", flat=True)) == {article.pk}
+    inline = editor_client.get(url).content.decode()
+    assert "automatic" in inline and "editor" in inline  # who assigned each topic
 
     # Adding the removed topic back lifts the removal.
     data = change_form_data(editor_client.get(url))
@@ -392,6 +394,8 @@ def test_tag_merge_action_moves_articles_and_keeps_alias(editor_client):
     assert topics(a) == {"rare-earths": "auto"}
     dup.refresh_from_db()
     assert dup.merged_into == keep
+    kept_page = editor_client.get(reverse("admin:archive_tag_change", args=[keep.pk]))
+    assert "rare-earth / rare-earth" in kept_page.content.decode()  # listed as an alias
 
 
 def test_tag_rename_action_validates_and_renames(editor_client):
@@ -441,6 +445,7 @@ def test_source_merge_action_moves_articles(editor_client):
 
 
 def test_glossary_form_validates_terms(editor_client):
+    GlossaryTerm.objects.all().delete()  # the starting pairs from the data migration
     url = reverse("admin:archive_glossaryterm_add")
     bad = editor_client.post(url, {"zh": "rare earth", "en": "稀土", "note": ""})
     assert bad.status_code == 200
@@ -464,10 +469,11 @@ def test_names_with_markup_are_escaped_in_changelists(boss_client):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_tag_change_without_csrf_token_is_refused(superuser):
+def test_tag_change_without_a_valid_csrf_token_is_refused(superuser):
     tag = make_tag("economy", "经济", "Economy")
-    client = Client(enforce_csrf_checks=True)
+    client, stranger = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     client.force_login(superuser)
+    stranger.force_login(superuser)
     url = reverse("admin:archive_tag_change", args=[tag.pk])
     data = {
         "name_zh": "改",
@@ -478,11 +484,21 @@ def test_tag_change_without_csrf_token_is_refused(superuser):
     }
 
     assert client.post(url, data).status_code == 403
+    client.get(url)  # the client has its own CSRF cookie now
+    theirs = str(stranger.get(url).context["csrf_token"])
+    assert client.post(url, {**data, "csrfmiddlewaretoken": theirs}).status_code == 403
+    token = str(client.get(url).context["csrf_token"])
+    evil = client.post(
+        url,
+        {**data, "csrfmiddlewaretoken": token},
+        secure=True,
+        headers={"Origin": "https://evil.example"},
+    )
+    assert evil.status_code == 403
     tag.refresh_from_db()
     assert tag.name_en == "Economy"
 
-    token = client.get(url).context["csrf_token"]
-    assert client.post(url, {**data, "csrfmiddlewaretoken": str(token)}).status_code == 302
+    assert client.post(url, {**data, "csrfmiddlewaretoken": token}).status_code == 302
     tag.refresh_from_db()
     assert tag.name_en == "Changed"
 
@@ -585,3 +601,128 @@ def test_login_locks_out_after_repeated_failures(client, superuser, settings, ca
     )
     assert _login(client, "boss", PASSWORD).status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+# --- What search and a reload make of editors' work ---------------------------------
+
+
+def _drain() -> None:
+    indexer = pytest.importorskip("archive.search.indexer")
+    indexer.drain_queue()
+
+
+def _search(client, **params) -> dict:
+    response = client.get("/api/search", params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _facet(data: dict, name: str) -> dict[str, int]:
+    return {f["value"]: f["count"] for f in data["facets"][name]}
+
+
+def test_admin_edits_reach_search_results_and_facets(editor_client):
+    _drain()
+    source = Source.objects.create(name="South China Morning Post", slug="scmp")
+    economy, trade = make_tag("economy", "经济", "Economy"), make_tag("trade", "贸易", "Trade")
+    commerce = make_tag("commerce", "商业", "Commerce")
+    a = make_article("包头稀土产业", source=source)
+    b = make_article("Rare earth exports rise", language=Language.ENGLISH, source=source)
+    c = make_article("衛生福利部公布統計", language=Language.TRADITIONAL, source=source)
+    for article, tag in [(a, economy), (b, economy), (c, commerce)]:
+        ArticleTag.objects.create(article=article, tag=tag, origin=TagOrigin.AUTO)
+    _drain()
+    assert _facet(_search(editor_client), "topic") == {"economy": 2, "commerce": 1}
+
+    # Remove "economy" from a in its form; add "trade" to a and b; merge commerce into trade.
+    url = reverse("admin:archive_article_change", args=[a.pk])
+    data = change_form_data(editor_client.get(url))
+    data["article_tags-0-DELETE"] = "on"
+    assert editor_client.post(url, data).status_code == 302
+    changelist = reverse("admin:archive_article_changelist")
+    action(editor_client, changelist, "add_topic_action", [a.pk, b.pk], apply="1", tag=trade.pk)
+    tags = reverse("admin:archive_tag_changelist")
+    action(editor_client, tags, "merge_action", [trade.pk, commerce.pk], apply="1", keep=trade.pk)
+    rename = reverse("admin:archive_source_change", args=[source.pk])
+    editor_client.post(rename, {"name": "SCMP Media", "name_en": "", "slug": "scmp"})
+    _drain()
+
+    assert not IndexTask.objects.exists()
+    everything = _search(editor_client)
+    assert _facet(everything, "topic") == {"economy": 1, "trade": 3}
+    assert _facet(everything, "source") == {"scmp": 3}
+    assert {r["source"]["name"] for r in everything["results"]} == {"SCMP Media"}
+    found = _search(editor_client, topic="trade")
+    assert found["total"] == 3
+    assert _search(editor_client, topic="commerce")["total"] == 0
+    assert [r["id"] for r in _search(editor_client, topic="economy")["results"]] == [b.pk]
+
+
+def test_editors_decisions_survive_a_reload_of_the_seeds(editor_client):
+    from django.core.management import get_commands
+
+    if "load_seeds" not in get_commands():
+        pytest.skip("load_seeds is not on this branch yet")
+    topics_module = pytest.importorskip("archive.topics")
+    out = StringIO()
+    call_command("load_seeds", stdout=out)
+    articles = list(Article.objects.order_by("pk"))
+    assert articles, out.getvalue()
+    tagged = [a for a in articles if a.article_tags.filter(origin=TagOrigin.AUTO).exists()]
+    assert tagged, "the seeds get automatic topics"
+    article = tagged[0]
+    removed = article.article_tags.filter(origin=TagOrigin.AUTO).first().tag
+    added = Tag.objects.create(slug="editors-pick", name_zh="编辑推荐", name_en="Editors' pick")
+    keep = Tag.objects.create(slug="kept-topic", name_zh="保留主题", name_en="Kept topic")
+    merged = next(
+        (
+            row.tag
+            for a in tagged
+            for row in a.article_tags.exclude(tag=removed)
+            if row.origin == TagOrigin.AUTO
+        ),
+        None,
+    )
+    old_source = article.source
+    assert merged is not None and old_source is not None, "seeds with several topics and a source"
+    changelist = reverse("admin:archive_article_changelist")
+    action(
+        editor_client, changelist, "remove_topic_action", [article.pk], apply="1", tag=removed.pk
+    )
+    action(editor_client, changelist, "add_topic_action", [article.pk], apply="1", tag=added.pk)
+    tags = reverse("admin:archive_tag_changelist")
+    action(editor_client, tags, "merge_action", [keep.pk, merged.pk], apply="1", keep=keep.pk)
+    source_keep = Source.objects.create(name="Kept source", slug="kept-source")
+    sources = reverse("admin:archive_source_changelist")
+    action(
+        editor_client,
+        sources,
+        "merge_action",
+        [source_keep.pk, old_source.pk],
+        apply="1",
+        keep=source_keep.pk,
+    )
+
+    def check() -> None:
+        article.refresh_from_db()
+        assert Article.objects.count() == len(articles)
+        assert topics(article).get(added.slug) == "editor"
+        assert removed.slug not in topics(article)
+        assert not ArticleTag.objects.filter(tag=merged).exists()
+        assert ArticleTag.objects.filter(tag=keep).exists()
+        assert article.source == source_keep
+
+    check()
+    call_command("load_seeds", stdout=StringIO())
+    check()
+    topics_module.apply_auto_topics(Article.objects.all())  # tagging rules run again
+    check()
+
+    _drain()
+    assert article.pk in [r["id"] for r in _search(editor_client, topic=added.slug)["results"]]
+    assert article.pk not in [
+        r["id"] for r in _search(editor_client, topic=removed.slug)["results"]
+    ]
+    assert _search(editor_client, topic=merged.slug)["total"] == 0
+    assert _search(editor_client, topic=keep.slug)["total"] >= 1
+    assert article.pk in [r["id"] for r in _search(editor_client, source="kept-source")["results"]]

@@ -202,6 +202,8 @@ def test_merge_sources_moves_articles_but_not_duplicates():
     ("zh", "en", "field"),
     [
         ("rare earth", "rare earth", "zh"),
+        ("稀土 永磁", "rare-earth magnets", "zh"),  # two words: search expands one run only
+        ("5G网络", "5G network", "zh"),
         ("稀土", "稀土", "en"),
         ("稀土", "   ", "en"),
         ("稀土", "--", "en"),
@@ -218,9 +220,9 @@ def test_glossary_clean_rejects_bad_pairs(zh, en, field):
 
 
 def test_glossary_clean_normalizes_and_accepts_a_traditional_term():
-    term = GlossaryTerm(zh=" 稀土  永磁 ", en="ｒａｒｅ-earth magnets")
+    term = GlossaryTerm(zh=" 稀土永磁 ", en="ｒａｒｅ-earth  magnets")
     term.full_clean()
-    assert (term.zh, term.en) == ("稀土 永磁", "rare-earth magnets")
+    assert (term.zh, term.en) == ("稀土永磁", "rare-earth magnets")
     GlossaryTerm(zh="衛生福利部", en="Ministry of Health and Welfare").full_clean()
 
 

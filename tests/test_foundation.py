@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+from io import StringIO
 
 import pytest
 import yaml
 from django.conf import settings
+from django.core.management import call_command
 
 from archive.models import Article, Language
 
@@ -21,6 +23,7 @@ def test_healthz_reports_database_and_index(client):
         external_id="t1",
         fingerprint="x",
     )
+    call_command("ensure_index", stdout=StringIO())
     response = client.get("/healthz")
     assert response.status_code == 200
     data = response.json()
@@ -39,7 +42,8 @@ def test_healthz_is_503_when_index_is_unreadable(client, index_dir):
 
 def _run_check(env_overrides: dict, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, **env_overrides}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):  # set by browser tests
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args],
         cwd=settings.BASE_DIR,

@@ -7,6 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from archive.models import Article, ArticleTag, DatePrecision, Language, Source, Tag
+from archive.search.indexer import drain_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -234,9 +235,11 @@ def test_list_bad_page_is_a_friendly_400(client, page):
     assert "page number" in text_of(response)
 
 
-def test_list_page_past_the_end_is_404(client):
+def test_list_page_past_the_end_is_a_friendly_400(client):
     make_archive()
-    assert client.get("/topics/economy/?page=7", **EN).status_code == 404
+    response = client.get("/topics/economy/?page=7", **EN)
+    assert response.status_code == 400
+    assert "the last page is 1" in text_of(response)
 
 
 def test_date_archive_uses_the_archive_time_zone(client):
@@ -296,3 +299,160 @@ def test_topic_and_source_lists_show_counts(client):
     assert "Xinhua (新华社)" in html and "Reuters" in html
     html = text_of(client.get("/topics/", **ZH))
     assert "卫生" in html and "<title>主题 · 新闻档案</title>" in html
+
+
+# --- Search page ---------------------------------------------------------------------------
+def indexed_archive() -> dict:
+    data = make_archive()
+    drain_queue()
+    return data
+
+
+def test_search_page_shows_highlighted_results_and_understanding(client):
+    data = indexed_archive()
+    response = client.get("/search/", {"q": "稀土"}, **ZH)
+    assert response.status_code == 200
+    html = text_of(response)
+    assert "<title>搜索“稀土” · 新闻档案</title>" in html
+    assert "<mark>稀土</mark>" in html
+    assert data["hans"].get_absolute_url() in html and data["hant"].get_absolute_url() not in html
+    assert 'class="understood"' in html and 'class="segment">稀土<' in html
+    assert '<link rel="alternate" type="application/rss+xml" href="/feeds/search/?q=' in html
+    assert 'value="稀土"' in html  # the header box keeps the query
+
+
+def test_search_finds_traditional_with_simplified_query(client):
+    data = indexed_archive()
+    html = text_of(client.get("/search/", {"q": "卫生福利部"}, **EN))
+    assert data["hant"].get_absolute_url() in html
+    assert "1 article" in html
+
+
+def test_search_facets_narrow_and_chips_remove(client):
+    data = indexed_archive()
+    html = text_of(client.get("/search/", {"q": "rare earth 稀土"}, **EN))
+    all_html = text_of(client.get("/search/", **EN))
+    assert "3 articles" in all_html
+    assert 'href="?language=en"' in all_html
+    narrowed = text_of(client.get("/search/", {"language": "en"}, **EN))
+    assert "1 article" in narrowed and data["en"].get_absolute_url() in narrowed
+    assert 'aria-label="Remove filter: English"' in narrowed
+    assert 'class="chip" href="?"' in narrowed
+    topic = text_of(client.get("/search/", {"topic": "economy", "source": "reuters"}, **EN))
+    assert "1 article" in topic
+    assert 'href="?source=reuters"' in topic  # removing the topic chip keeps the source
+    assert html  # a mixed-language query renders
+
+
+def test_search_pagination_keeps_every_filter(client):
+    data = make_archive()
+    for n in range(10, 35):
+        make_article(n, title=f"稀土新闻 {n}", source=data["xinhua"])
+    drain_queue()
+    html = text_of(client.get("/search/", {"q": "稀土", "source": "xinhua", "sort": "newest"}))
+    assert 'href="?q=%E7%A8%80%E5%9C%9F&amp;source=xinhua&amp;sort=newest&amp;page=2"' in html
+    page2 = client.get("/search/", {"q": "稀土", "source": "xinhua", "sort": "newest", "page": 2})
+    assert page2.status_code == 200 and "page=1" in text_of(page2)
+
+
+def test_search_empty_state_suggests_dropping_filters(client):
+    indexed_archive()
+    html = text_of(client.get("/search/", {"q": "疫苗", "language": "en"}, **EN))
+    assert "No articles match “疫苗”" in html
+    assert "without Language: English" in html
+    assert 'href="?q=%E7%96%AB%E8%8B%97"' in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "abc"},
+        {"page": "-1"},
+        {"page": "99999"},
+        {"sort": "sideways"},
+        {"start": "2024-02-30"},
+        {"start": "2025-01-02", "end": "2025-01-01"},
+        {"date": "abc"},
+        {"language": "xx"},
+        {"source": "<script>"},
+    ],
+)
+def test_search_bad_parameters_are_a_friendly_400(client, params):
+    indexed_archive()
+    response = client.get("/search/", params, **EN)
+    assert response.status_code == 400
+    html = text_of(response)
+    assert "Please check the address" in html and "Traceback" not in html
+    assert "<script>" not in html
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["", "!!!???", '"经济 改革', "((经济 OR 改革", "title:* OR django_ct:*", "*", "经济\x00改革"],
+)
+def test_search_odd_queries_answer_200(client, q):
+    indexed_archive()
+    assert client.get("/search/", {"q": q}).status_code == 200
+
+
+def test_search_echoes_queries_escaped(client):
+    indexed_archive()
+    for q in ["<script>alert(1)</script>", '"><svg onload=alert(1)>', "' onmouseover='x"]:
+        html = text_of(client.get("/search/", {"q": q}))
+        assert "<script>alert" not in html and "<svg" not in html
+        assert "' onmouseover='x\"" not in html
+
+
+def test_search_snippet_escapes_stored_html(client):
+    make_article(70, title="经济新闻", body="经济 <img src=x onerror=alert(1)//")
+    drain_queue()
+    html = text_of(client.get("/search/", {"q": "经济"}))
+    assert "&lt;img" in html and "<img src=x" not in html
+
+
+def test_search_without_index_is_503(client):
+    make_archive()  # nothing indexed: the index has never been built
+    response = client.get("/search/", {"q": "稀土"}, **EN)
+    assert response.status_code == 503
+    assert "Search temporarily unavailable" in text_of(response)
+
+
+def test_search_refuses_post_and_trace(client):
+    assert client.post("/search/").status_code == 405
+    assert client.generic("TRACE", "/search/").status_code == 405
+
+
+def test_search_feed_follows_the_query(client):
+    indexed_archive()
+    response = client.get("/feeds/search/", {"q": "rare earth"})
+    assert response.status_code == 200
+    assert b"Rare earth prices rise" in response.content
+    assert client.get("/feeds/search/", {"page": "abc"}).status_code == 400
+
+
+def test_article_page_lists_related_articles(client):
+    data = make_archive()
+    related = make_article(
+        80, title="包头稀土交易所升级", body="包头稀土交易所升级为国家级交易所。稀土产业。"
+    )
+    for n in range(81, 95):  # unrelated articles, so the shared words stand out
+        make_article(n, title=f"Weather report {n}", body="Rain tomorrow.", language="en")
+    drain_queue()
+    html = text_of(client.get(data["hans"].get_absolute_url()))
+    assert related.get_absolute_url() in html.split('class="related"')[1]
+
+
+def test_server_error_page_renders_without_a_request():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "服务器出错了" in html and "Something went wrong on our side" in html
+    assert "Traceback" not in html
+
+
+def test_too_many_parameters_is_a_friendly_400(client):
+    query = "&".join(f"topic=t{n}" for n in range(1200))
+    client.raise_request_exception = False
+    response = client.get(f"/search/?{query}", **EN)
+    assert response.status_code == 400
+    assert "Please check the address" in text_of(response)

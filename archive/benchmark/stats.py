@@ -38,6 +38,7 @@ class StepResult:
     seconds: float
     peak_rss_mb: float
     output_tail: str
+    cpu_seconds: float = 0.0  # user + system of the process and its waited-for children
 
     @property
     def ok(self) -> bool:
@@ -49,6 +50,7 @@ class StepResult:
             "returncode": self.returncode,
             "seconds": round(self.seconds, 2),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "cpu_seconds": round(self.cpu_seconds, 2),
             "output_tail": self.output_tail,
         }
 
@@ -80,7 +82,14 @@ def run_step(
     with open(log_path, "rb") as log:
         tail = log.read()[-1500:].decode("utf-8", "replace")
     # Linux reports ru_maxrss in kilobytes.
-    return StepResult(command, proc.returncode, seconds, rusage.ru_maxrss / 1024, tail)
+    return StepResult(
+        command,
+        proc.returncode,
+        seconds,
+        rusage.ru_maxrss / 1024,
+        tail,
+        cpu_seconds=rusage.ru_utime + rusage.ru_stime,
+    )
 
 
 def dir_size_mb(path) -> float:

@@ -39,8 +39,23 @@ def resolve_urls(*, limit: int) -> dict:
         except NoReverseMatch:
             continue
     search_path = search_path or "/search/"
-    searches = [f"{search_path}?{urlencode({'q': q})}" for _cls, q in all_queries()]
-    return {"articles": articles, "searches": searches, "search_path": search_path}
+    queries = [q for _cls, q in all_queries()]
+    searches = [f"{search_path}?{urlencode({'q': q})}" for q in queries]
+    # Distinct result sets (query x year x sort), so most requests miss any result cache.
+    years = sorted({d.year for d in Article.objects.dates("published_at", "year")})[-12:]
+    varied = [
+        f"{search_path}?{urlencode({'q': q, 'year': y, 'sort': sort})}"
+        for q in queries
+        for y in years or [2024]
+        for sort in ("relevance", "newest", "oldest")
+    ]
+    rng.shuffle(varied)
+    return {
+        "articles": articles,
+        "searches": searches,
+        "searches_varied": varied,
+        "search_path": search_path,
+    }
 
 
 def free_port() -> int:
@@ -138,12 +153,14 @@ def load(*, port: int, paths: list[str], concurrency: int, seconds: float) -> di
                 errors[slot][str(status)] = errors[slot].get(str(status), 0) + 1
 
     start = time.perf_counter()
+    cpu_start = time.process_time()
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - start
+    client_cpu = time.process_time() - cpu_start
     ok = [x for slot in latencies for x in slot]
     merged: dict[str, int] = {}
     for slot in errors:
@@ -156,5 +173,7 @@ def load(*, port: int, paths: list[str], concurrency: int, seconds: float) -> di
         "errors": sum(merged.values()),
         "error_kinds": merged,
         "requests_per_s": round(len(ok) / elapsed, 1) if elapsed else 0.0,
+        # CPU the load generator itself used (it shares the 2 cores with the server).
+        "client_cpu_share": round(client_cpu / elapsed, 2) if elapsed else None,
         **summarize_ms(ok),
     }

@@ -78,16 +78,3 @@ def note_text(note) -> str:
     if isinstance(note, dict):
         return "; ".join(f"{k}: {v}" for k, v in note.items())
     return str(note)
-
-
-@register.simple_tag(takes_context=True)
-def facet_url(context, key: str, value: str, *, remove: bool = False) -> str:
-    """The current search URL with ``key=value`` added (or removed), back on page 1."""
-    query = context["request"].GET.copy()
-    values = [v for v in query.getlist(key) if v != str(value)]
-    if not remove and len(values) == len(query.getlist(key)):
-        values.append(str(value))
-    query.setlist(key, values)
-    query.pop("page", None)
-    encoded = query.urlencode()
-    return f"?{encoded}" if encoded else "?"

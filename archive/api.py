@@ -1,0 +1,98 @@
+"""JSON API: the same search as the pages, and single articles."""
+
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from archive.models import Article, DatePrecision
+from archive.search import service
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def published_iso(article: Article) -> str | None:
+    """ISO 8601 in the archive's time zone; a day-only date as YYYY-MM-DD."""
+    if article.published_at is None:
+        return None
+    local = timezone.localtime(article.published_at)
+    if article.date_precision == DatePrecision.DAY:
+        return local.date().isoformat()
+    return local.isoformat()
+
+
+def _article_summary(article: Article) -> dict:
+    source = article.source
+    return {
+        "id": article.pk,
+        "external_id": article.external_id,
+        "url": article.url,
+        "title": article.title,
+        "source": {"slug": source.slug, "name": source.name} if source else None,
+        "published_at": published_iso(article),
+        "language": article.language,
+        "topics": [{"slug": t.slug, "name": t.name_zh or t.name_en} for t in article.tags.all()],
+    }
+
+
+@require_safe
+def search_api(request):
+    try:
+        params = service.params_from_query(request.GET)
+        results = service.search(params)
+    except service.SearchParamError as exc:
+        return _error(str(exc), 400)
+    except service.SearchUnavailable:
+        return _error("search is temporarily unavailable", 503)
+    return JsonResponse(
+        {
+            "query": params.q,
+            "understood": {
+                "segments": results.understood.segments,
+                "folded": results.understood.folded,
+                "also_searched": results.understood.also_searched,
+            },
+            "total": results.total,
+            "page": results.page,
+            "page_size": results.page_size,
+            "num_pages": results.num_pages,
+            "suggestion": results.suggestion,
+            "message": results.message,
+            "results": [
+                {
+                    **_article_summary(hit.article),
+                    "title_html": hit.title_html,
+                    "snippet_html": hit.snippet_html,
+                }
+                for hit in results.hits
+            ],
+            "facets": {
+                name: [{"value": v.value, "label": str(v.label), "count": v.count} for v in values]
+                for name, values in results.facets.items()
+            },
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_safe
+def article_api(request, pk: int):
+    article = (
+        Article.objects.select_related("source").prefetch_related("tags").filter(pk=pk).first()
+        if pk < 2**63
+        else None
+    )
+    if article is None:
+        return _error("no such article", 404)
+    return JsonResponse(
+        {
+            **_article_summary(article),
+            "subtitle": article.subtitle,
+            "body": "\n".join(article.paragraphs),
+            "authors": article.authors,
+            "original_source": article.original_source,
+            "quality_notes": article.quality_notes,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )

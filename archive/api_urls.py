@@ -1,0 +1,8 @@
+from django.urls import path
+
+from archive import api
+
+urlpatterns = [
+    path("search", api.search_api, name="api_search"),
+    path("articles/<int:pk>", api.article_api, name="api_article"),
+]

@@ -1,0 +1,250 @@
+"""The reader's query: our own small syntax, turned into Whoosh query objects.
+
+Syntax: words are ANDed; ``"quoted phrase"`` is exact; ``-word`` excludes; ``OR``
+between words. Nothing the reader types reaches Whoosh's query parser, so
+``field:``, ``~``, ``*`` and ranges are plain text. Malformed input (unbalanced
+quotes or parentheses, stray operators, control characters) is read as literal
+words; over-long queries are shortened with a message.
+"""
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from archive.text import cjk_runs, fold, run_bigrams, segment, stem
+
+MAX_QUERY_CHARS = 200
+MAX_CLAUSES = 32
+TITLE_BOOST = 4.0
+PHRASE_BOOST = 2.0
+
+_QUOTES = {'"', "“", "”", "„", "「", "」", "『", "』", "＂"}
+_SEPARATORS = {"(", ")", "（", "）", "[", "]", "{", "}"}
+
+
+@dataclass
+class Piece:
+    """Something that must match: a run of Chinese characters, or a word sequence."""
+
+    folded: str  # folded text, e.g. "新能源汽车" or "housing polici"
+    kind: str  # "run" (Chinese characters) or "words"
+    terms: list[str]  # stemmed word terms (for "words"; segmentation for "run")
+    display: list[str]  # unstemmed segments, shown to the reader
+
+
+@dataclass
+class Clause:
+    """One query item: a word, a quoted phrase, or several OR'ed alternatives."""
+
+    raw: str
+    pieces: list[Piece]  # ANDed
+    phrase: bool = False
+    alternatives: list["Clause"] = field(default_factory=list)  # OR'ed with this one
+    glossary: list[str] = field(default_factory=list)  # glossary terms added
+
+
+@dataclass
+class ParsedQuery:
+    clauses: list[Clause]
+    excluded: list[Clause]
+    message: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.clauses
+
+
+def clean_text(q: str) -> tuple[str, str | None]:
+    """Drop control characters, collapse spaces, cap the length."""
+    chars = []
+    for ch in q or "":
+        category = unicodedata.category(ch)
+        chars.append(" " if category in {"Cc", "Cf", "Zl", "Zp", "Cs", "Co"} else ch)
+    text = " ".join("".join(chars).split())
+    if len(text) > MAX_QUERY_CHARS:
+        return text[:MAX_QUERY_CHARS].rstrip(), (
+            f"The query was shortened to its first {MAX_QUERY_CHARS} characters."
+        )
+    return text, None
+
+
+def _lex(text: str) -> list[tuple[str, str]]:
+    """Split into ("word"|"phrase", text) items; an unbalanced quote is ignored."""
+    items: list[tuple[str, str]] = []
+    buf: list[str] = []
+    i, n = 0, len(text)
+
+    def flush():
+        if buf:
+            items.append(("word", "".join(buf)))
+            buf.clear()
+
+    while i < n:
+        ch = text[i]
+        if ch in _QUOTES:
+            end = next((j for j in range(i + 1, n) if text[j] in _QUOTES), None)
+            if end is None:  # unbalanced: treat the quote as a space
+                flush()
+                i += 1
+                continue
+            flush()
+            inner = text[i + 1 : end].strip()
+            if inner:
+                items.append(("phrase", inner))
+            i = end + 1
+        elif ch.isspace() or ch in _SEPARATORS:
+            flush()
+            i += 1
+        else:
+            buf.append(ch)
+            i += 1
+    flush()
+    return items
+
+
+def _pieces(text: str) -> list[Piece]:
+    """Chinese runs and the word sequences between them, in order."""
+    folded = fold(text)
+    pieces: list[Piece] = []
+    cursor = 0
+    for start, end in [*cjk_runs(folded), (len(folded), len(folded))]:
+        between = folded[cursor:start]
+        words = [w for w, _s, _e in segment(between)] if between.strip() else []
+        if words:
+            terms = [stem(w) for w in words]
+            pieces.append(Piece(" ".join(terms), "words", terms, words))
+        if end > start:
+            run = folded[start:end]
+            segs = [w for w, _s, _e in segment(run)]
+            pieces.append(Piece(run, "run", [stem(w) for w in segs], segs))
+        cursor = end
+    return pieces
+
+
+def parse(q: str) -> ParsedQuery:
+    """Read the reader's query; never raises."""
+    text, message = clean_text(q)
+    clauses: list[Clause] = []
+    excluded: list[Clause] = []
+    pending_or = False
+    for kind, value in _lex(text):
+        if kind == "word" and value == "OR":
+            pending_or = bool(clauses)
+            continue
+        negate = False
+        if kind == "word" and value.startswith("-") and len(value) > 1:
+            negate, value = True, value.lstrip("-")
+        if kind == "word" and value.startswith("+"):
+            value = value.lstrip("+")
+        pieces = _pieces(value)
+        if not pieces:
+            continue
+        if kind == "phrase" and len(pieces) > 1:
+            # A quoted mix of scripts: one phrase over jieba words.
+            terms = [stem(w) for w, _s, _e in segment(fold(value))]
+            words = [w for w, _s, _e in segment(fold(value))]
+            pieces = [Piece(" ".join(terms), "words", terms, words)]
+        clause = Clause(raw=value, pieces=pieces, phrase=kind == "phrase")
+        if negate:
+            excluded.append(clause)
+        elif pending_or and clauses:
+            clauses[-1].alternatives.append(clause)
+        else:
+            clauses.append(clause)
+        pending_or = False
+    if len(clauses) > MAX_CLAUSES:
+        clauses = clauses[:MAX_CLAUSES]
+        message = message or "Only the first 32 words of the query were searched."
+    return ParsedQuery(clauses=clauses, excluded=excluded[:MAX_CLAUSES], message=message)
+
+
+# --- Whoosh query objects -------------------------------------------------------------
+def _phrase(fieldname: str, terms: list[str], boost: float = 1.0) -> wq.Query:
+    if len(terms) == 1:
+        return wq.Term(fieldname, terms[0], boost=boost)
+    return wq.Phrase(fieldname, terms, boost=boost)
+
+
+def _run_required(run: str, fieldname: str = "grams", boost: float = 1.0) -> wq.Query:
+    """Exactly the documents containing ``run``: a unigram, or a phrase of bigrams."""
+    if len(run) == 1:
+        return wq.Term(fieldname, run, boost=boost)
+    return _phrase(fieldname, run_bigrams(run), boost=boost)
+
+
+def piece_query(piece: Piece, *, phrase: bool = False) -> wq.Query:
+    """Required part plus ranking part for one piece."""
+    if piece.kind == "run":
+        required = _run_required(piece.folded)
+        ranking = [_run_required(piece.folded, "tgrams", TITLE_BOOST)]
+        if piece.terms:
+            ranking.append(_phrase("title", piece.terms, TITLE_BOOST))
+            ranking.append(_phrase("body", piece.terms))
+        return wq.AndMaybe(required, wq.Or(ranking))
+    if phrase or len(piece.terms) > 1:
+        return wq.Or([_phrase("title", piece.terms, TITLE_BOOST), _phrase("body", piece.terms)])
+    term = piece.terms[0]
+    return wq.Or([wq.Term("title", term, boost=TITLE_BOOST), wq.Term("body", term)])
+
+
+def clause_query(clause: Clause) -> wq.Query:
+    own = [piece_query(p, phrase=clause.phrase) for p in clause.pieces]
+    result = own[0] if len(own) == 1 else wq.And(own)
+    if clause.alternatives:
+        result = wq.Or([result, *(clause_query(alt) for alt in clause.alternatives)])
+    return result
+
+
+def _exclusion_query(clause: Clause) -> wq.Query:
+    parts = []
+    for piece in clause.pieces:
+        if piece.kind == "run":
+            parts.append(_run_required(piece.folded))
+        else:
+            parts.append(wq.Or([_phrase("title", piece.terms), _phrase("body", piece.terms)]))
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def build_query(parsed: ParsedQuery) -> wq.Query:
+    """The Whoosh query for a non-empty parsed query."""
+    required = [clause_query(c) for c in parsed.clauses]
+    main: wq.Query = required[0] if len(required) == 1 else wq.And(required)
+    # Exact phrase above scattered words: reward the words appearing together.
+    simple = [c for c in parsed.clauses if not c.alternatives and not c.phrase]
+    if len(simple) >= 2:
+        terms = [t for c in simple for p in c.pieces for t in p.terms]
+        if len(terms) >= 2:
+            main = wq.AndMaybe(
+                main,
+                wq.Or(
+                    [
+                        _phrase("title", terms, TITLE_BOOST * PHRASE_BOOST),
+                        _phrase("body", terms, PHRASE_BOOST),
+                    ]
+                ),
+            )
+    if parsed.excluded:
+        main = wq.AndNot(main, wq.Or([_exclusion_query(c) for c in parsed.excluded]))
+    return main
+
+
+def highlight_terms(parsed: ParsedQuery) -> tuple[set[str], set[str]]:
+    """(Chinese runs, stemmed English words) to mark in snippets."""
+    runs: set[str] = set()
+    words: set[str] = set()
+    stack = list(parsed.clauses)
+    while stack:
+        clause = stack.pop()
+        stack.extend(clause.alternatives)
+        for piece in clause.pieces:
+            if piece.kind == "run":
+                runs.add(piece.folded)
+            else:
+                for term in piece.terms:
+                    if any(ch.isalnum() for ch in term):
+                        if any(ch > "\u2e80" for ch in term):
+                            runs.add(term)
+                        else:
+                            words.add(term)
+    return runs, words

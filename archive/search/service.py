@@ -1,0 +1,548 @@
+"""The search service the site pages and the JSON API both call.
+
+``params_from_query`` validates a query string into ``SearchParams``;
+``search`` answers with hits (highlighted in the original script), facet counts
+for the current result set, how the query was understood and, for zero hits,
+a "did you mean". Results are cached per index generation.
+"""
+
+import datetime as dt
+import heapq
+import math
+import struct
+import threading
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from archive.models import Article, Language, Source, Tag
+from archive.search import glossary, highlight
+from archive.search import query as q_mod
+from archive.search.facets import Columns, Filters, columns, filter_and_count
+from archive.search.schema import UNDATED
+from archive.search.storage import SearchUnavailable, generation_key, get_searcher
+
+__all__ = [
+    "FacetValue",
+    "Hit",
+    "SearchParamError",
+    "SearchParams",
+    "SearchResults",
+    "SearchUnavailable",
+    "Understood",
+    "params_from_query",
+    "related_articles",
+    "search",
+]
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000
+MAX_VALUES = 50  # values of one facet in a request
+
+
+class SearchParamError(ValueError):
+    """A parameter the reader can fix; the message is shown to them (or returned as 400)."""
+
+
+@dataclass
+class SearchParams:
+    q: str = ""
+    sources: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    year: int | None = None  # 0 means "undated"
+    month: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = 20
+    facets: bool = True
+    highlight: bool = True
+
+    def cache_key(self) -> tuple:
+        return (
+            self.q,
+            tuple(sorted(set(self.sources))),
+            tuple(sorted(set(self.topics))),
+            tuple(sorted(set(self.languages))),
+            self.year,
+            self.month,
+            self.date_from,
+            self.date_to,
+            self.sort,
+        )
+
+
+@dataclass
+class Understood:
+    segments: list[str]
+    folded: str
+    also_searched: list[str]
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Hit:
+    article: Article
+    title_html: str
+    snippet_html: str
+    score: float | None
+
+
+@dataclass
+class SearchResults:
+    params: SearchParams
+    understood: Understood
+    total: int
+    page: int
+    page_size: int
+    num_pages: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    suggestion: str | None = None
+    message: str | None = None
+
+
+# --- Parameters -----------------------------------------------------------------------
+def _values(querydict, *names: str) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        getlist = getattr(querydict, "getlist", None)
+        raw = getlist(name) if getlist else querydict.get(name, [])
+        if isinstance(raw, str):
+            raw = [raw]
+        for value in raw or []:
+            out.extend(v.strip() for v in str(value).split(",") if v.strip())
+    if len(out) > MAX_VALUES:
+        raise SearchParamError(_("Too many values for “%(name)s”.") % {"name": names[0]})
+    return list(dict.fromkeys(out))
+
+
+def _last(querydict, *names: str) -> str:
+    for name in names:
+        values = _values(querydict, name)
+        if values:
+            return values[-1]
+    return ""
+
+
+def _int(value: str, name: str, *, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SearchParamError(
+            _("“%(name)s” must be a whole number, not “%(value)s”.")
+            % {"name": name, "value": value[:40]}
+        ) from None
+    if not low <= number <= high:
+        raise SearchParamError(
+            _("“%(name)s” must be between %(low)s and %(high)s.")
+            % {"name": name, "low": low, "high": high}
+        )
+    return number
+
+
+def _date(value: str, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise SearchParamError(
+            _("“%(name)s” must be a date written YYYY-MM-DD, not “%(value)s”.")
+            % {"name": name, "value": value[:40]}
+        ) from None
+
+
+_SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+def _slugs(values: list[str], name: str) -> list[str]:
+    for value in values:
+        if len(value) > 200 or not set(value) <= _SLUG_CHARS:
+            raise SearchParamError(_("“%(name)s” has an invalid value.") % {"name": name})
+    return values
+
+
+def params_from_query(querydict) -> SearchParams:
+    """Validate a GET query (QueryDict or dict); SearchParamError with a readable message."""
+    params = SearchParams()
+    params.q = str(_last_raw(querydict, "q") or "")
+    params.sources = _slugs(_values(querydict, "source"), "source")
+    params.topics = _slugs(_values(querydict, "topic"), "topic")
+    languages = _values(querydict, "lang", "language")
+    valid = {code for code, _label in Language.choices}
+    for code in languages:
+        if code not in valid:
+            raise SearchParamError(
+                _("Unknown language “%(value)s”; use one of %(valid)s.")
+                % {"value": code[:20], "valid": ", ".join(sorted(valid))}
+            )
+    params.languages = languages
+    date_value = _last(querydict, "date")
+    year, month = _last(querydict, "year"), _last(querydict, "month")
+    if date_value:
+        if date_value == UNDATED:
+            year, month = UNDATED, ""
+        else:
+            year, _sep, month = date_value.partition("-")
+    if year == UNDATED:
+        params.year = 0
+    elif year:
+        params.year = _int(year, "year", low=1, high=9999)
+    if month:
+        if not params.year:
+            raise SearchParamError(_("A month needs a year."))
+        params.month = _int(month, "month", low=1, high=12)
+    params.date_from = _date(_last(querydict, "date_from", "start"), "date_from")
+    params.date_to = _date(_last(querydict, "date_to", "end"), "date_to")
+    if params.date_from and params.date_to and params.date_from > params.date_to:
+        raise SearchParamError(_("The start date is after the end date."))
+    sort = _last(querydict, "sort") or "relevance"
+    if sort not in SORTS:
+        raise SearchParamError(
+            _("Unknown sort “%(value)s”; use relevance, newest or oldest.") % {"value": sort[:20]}
+        )
+    params.sort = sort
+    page = _last(querydict, "page")
+    params.page = _int(page, "page", low=1, high=MAX_PAGE) if page else 1
+    size = _last(querydict, "page_size")
+    params.page_size = _int(size, "page_size", low=1, high=MAX_PAGE_SIZE) if size else 20
+    return params
+
+
+def _last_raw(querydict, name: str) -> str:
+    getlist = getattr(querydict, "getlist", None)
+    if getlist:
+        values = getlist(name)
+        return values[-1] if values else ""
+    value = querydict.get(name, "")
+    return value[-1] if isinstance(value, list) and value else value
+
+
+# --- Searching --------------------------------------------------------------------------
+_cache_lock = threading.Lock()
+_result_cache: "OrderedDict[tuple, _Core]" = OrderedDict()
+CACHE_SIZE = 256
+
+
+@dataclass
+class _Core:
+    """What a query costs to compute, independent of page rendering."""
+
+    total: int
+    ordered: list[int]  # docnums in result order (all of them)
+    scores: dict[int, float]
+    counts: object
+    understood: Understood
+    runs: set[str]
+    words: set[str]
+    message: str | None
+    suggestion: str | None
+
+
+def _day_start(day: dt.date) -> int:
+    return int(
+        timezone.make_aware(
+            dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone()
+        ).timestamp()
+    )
+
+
+def _filters(params: SearchParams) -> Filters:
+    year = None
+    month = None
+    if params.year == 0:
+        year = UNDATED
+    elif params.year:
+        year = str(params.year)
+        if params.month:
+            month = f"{params.year:04d}-{params.month:02d}"
+    return Filters(
+        sources=frozenset(params.sources),
+        topics=frozenset(params.topics),
+        languages=frozenset(params.languages),
+        year=year,
+        month=month,
+        pub_from=_day_start(params.date_from) if params.date_from else None,
+        pub_to=_day_start(params.date_to + dt.timedelta(days=1)) if params.date_to else None,
+    )
+
+
+def _order_by_date(docs: list[int], cols: Columns, *, newest: bool) -> list[int]:
+    pub, ids = cols.pub, cols.ids
+    dated = [d for d in docs if pub[d] is not None]
+    undated = [d for d in docs if pub[d] is None]
+    dated.sort(key=lambda d: (pub[d], ids[d]), reverse=newest)
+    undated.sort(key=lambda d: ids[d], reverse=newest)
+    return dated + undated
+
+
+def _compute(params: SearchParams, searcher, cols: Columns) -> _Core:
+    parsed = q_mod.parse(params.q)
+    pairs = glossary.load_pairs() if not parsed.empty else []
+    also = glossary.expand(parsed, pairs)
+    segments = [s for c in parsed.clauses for p in c.pieces for s in p.display]
+    folded_q = " ".join(c.raw for c in parsed.clauses)
+    from archive.text import fold
+
+    understood = Understood(segments=segments, folded=fold(folded_q), also_searched=also)
+    runs, words = q_mod.highlight_terms(parsed)
+    f = _filters(params)
+    scores: dict[int, float] = {}
+    if parsed.empty:
+        candidates = cols.live
+        whoosh_query = None
+    else:
+        whoosh_query = q_mod.build_query(parsed)
+        candidates = searcher.docs_for_query(whoosh_query)
+    passed, counts = filter_and_count(candidates, cols, f)
+    sort = params.sort
+    if whoosh_query is None and sort == "relevance":
+        sort = "newest"
+    if sort == "relevance" and passed:
+        # Score only as many as the deepest page we allow to be cached; rest by date.
+        limit = min(len(passed), 1000)
+        results = searcher.search(
+            whoosh_query, limit=limit, filter=set(passed) if f.active else None
+        )
+        top = [hit.docnum for hit in results]
+        scores = {hit.docnum: hit.score for hit in results}
+        rest_set = set(passed) - set(top)
+        ordered = top + _order_by_date(list(rest_set), cols, newest=True) if rest_set else top
+    else:
+        ordered = _order_by_date(passed, cols, newest=sort != "oldest")
+    suggestion = None
+    if not passed and not parsed.empty:
+        suggestion = _suggest(parsed, searcher)
+    return _Core(
+        total=len(passed),
+        ordered=ordered,
+        scores=scores,
+        counts=counts,
+        understood=understood,
+        runs=runs,
+        words=words,
+        message=parsed.message,
+        suggestion=suggestion,
+    )
+
+
+def _suggest(parsed, searcher) -> str | None:
+    """A "did you mean" built from the index's own vocabulary, or None."""
+    changed = False
+    out = []
+    for clause in parsed.clauses:
+        words = []
+        for piece in clause.pieces:
+            if piece.kind == "run":
+                text = piece.folded
+                fieldname = "body"
+                candidates = searcher.suggest(fieldname, text, limit=1, maxdist=1, prefix=0)
+                if candidates and candidates[0] != text:
+                    words.append(candidates[0])
+                    changed = True
+                else:
+                    words.append(text)
+            else:
+                for term, shown in zip(piece.terms, piece.display, strict=False):
+                    if searcher.doc_frequency("body", term) or searcher.doc_frequency(
+                        "title", term
+                    ):
+                        words.append(shown)
+                        continue
+                    candidates = searcher.suggest(
+                        "body", term, limit=1, maxdist=2 if len(term) > 4 else 1, prefix=1
+                    )
+                    if candidates:
+                        words.append(candidates[0])
+                        changed = True
+                    else:
+                        words.append(shown)
+        out.append(("" if all(ord(c) > 0x2E80 for c in "".join(words)) else " ").join(words))
+    return " ".join(out) if changed else None
+
+
+def _facet_values(params: SearchParams, counts, cols: Columns) -> dict[str, list[FacetValue]]:
+    sources = dict(
+        Source.objects.filter(slug__in=[s for s in counts.source if s]).values_list("slug", "name")
+    )
+    tags = {
+        slug: (zh, en)
+        for slug, zh, en in Tag.objects.filter(slug__in=list(counts.topic)).values_list(
+            "slug", "name_zh", "name_en"
+        )
+    }
+    lang_labels = {code: str(label) for code, label in Language.choices}
+    selected_sources, selected_topics = set(params.sources), set(params.topics)
+    selected_langs = set(params.languages)
+
+    def ordered(counter):
+        return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    facets: dict[str, list[FacetValue]] = {
+        "source": [
+            FacetValue(slug, sources.get(slug, slug), n, slug in selected_sources)
+            for slug, n in ordered(counts.source)
+            if slug
+        ],
+        "topic": [
+            FacetValue(
+                slug,
+                (tags[slug][0] if tags.get(slug) else slug)
+                if not _english()
+                else (tags[slug][1] or tags[slug][0] if tags.get(slug) else slug),
+                n,
+                slug in selected_topics,
+            )
+            for slug, n in ordered(counts.topic)
+        ],
+        "language": [
+            FacetValue(code, lang_labels.get(code, code), n, code in selected_langs)
+            for code, n in ordered(counts.language)
+            if code
+        ],
+    }
+    dates = []
+    undated = counts.date.get(UNDATED, 0)
+    if params.year and params.year != 0:
+        for value, n in sorted(counts.date.items()):
+            if value == UNDATED:
+                continue
+            month = int(value.split("-")[1])
+            label = dt.date(params.year, month, 1).strftime("%Y-%m")
+            dates.append(FacetValue(value, label, n, params.month == month))
+        dates.insert(
+            0, FacetValue(str(params.year), str(params.year), sum(counts.date.values()), True)
+        )
+    else:
+        for value, n in sorted(counts.date.items(), reverse=True):
+            if value != UNDATED:
+                dates.append(FacetValue(value, value, n, False))
+        if undated:
+            dates.append(FacetValue(UNDATED, _("Undated"), undated, params.year == 0))
+    facets["date"] = dates
+    return facets
+
+
+def _english() -> bool:
+    from django.utils import translation
+
+    return (translation.get_language() or "").startswith("en")
+
+
+def _load_articles(ids: list[int]) -> dict[int, Article]:
+    articles = (
+        Article.objects.filter(pk__in=ids)
+        .select_related("source")
+        .prefetch_related("tags")
+        .defer("raw_content")
+    )
+    return {a.pk: a for a in articles}
+
+
+def search(params: SearchParams) -> SearchResults:
+    """Run a search. Raises SearchParamError for a page past the end, SearchUnavailable."""
+    searcher = get_searcher()
+    try:
+        key = generation_key(searcher)
+        cols = columns(searcher, key)
+        cache_key = (key, params.cache_key())
+        with _cache_lock:
+            core = _result_cache.get(cache_key)
+            if core is not None:
+                _result_cache.move_to_end(cache_key)
+        if core is None:
+            core = _compute(params, searcher, cols)
+            with _cache_lock:
+                _result_cache[cache_key] = core
+                while len(_result_cache) > CACHE_SIZE:
+                    _result_cache.popitem(last=False)
+    except SearchUnavailable:
+        raise
+    except (OSError, EOFError, struct.error, zlib.error) as exc:
+        raise SearchUnavailable(f"index unreadable: {exc.__class__.__name__}") from exc
+    num_pages = max(1, math.ceil(core.total / params.page_size)) if core.total else 0
+    if params.page > max(num_pages, 1):
+        raise SearchParamError(
+            _("There is no page %(page)s; the last page is %(last)s.")
+            % {"page": params.page, "last": max(num_pages, 1)}
+        )
+    start = (params.page - 1) * params.page_size
+    page_docs = core.ordered[start : start + params.page_size]
+    ids = [cols.ids[d] for d in page_docs]
+    articles = _load_articles(ids)
+    hits = []
+    for docnum, pk in zip(page_docs, ids, strict=True):
+        article = articles.get(pk)
+        if article is None:  # deleted since the index was written; the indexer will catch up
+            continue
+        if params.highlight:
+            title_html = highlight.highlight(article.title, core.runs, core.words)
+            snippet_html = highlight.snippet(article.body, core.runs, core.words)
+        else:
+            title_html = highlight.render(article.title, [])
+            snippet_html = highlight.render(article.body[: highlight.SNIPPET_CHARS], [])
+        hits.append(Hit(article, title_html, snippet_html, core.scores.get(docnum)))
+    facets = _facet_values(params, core.counts, cols) if params.facets else {}
+    return SearchResults(
+        params=params,
+        understood=core.understood,
+        total=core.total,
+        page=params.page,
+        page_size=params.page_size,
+        num_pages=num_pages,
+        hits=hits,
+        facets=facets,
+        suggestion=core.suggestion,
+        message=core.message,
+    )
+
+
+def related_articles(article: Article, *, limit: int = 5) -> list[Article]:
+    """Articles most like this one ("more like this"), best first."""
+    from whoosh import query as wq
+
+    from archive.text import fold, segment
+
+    searcher = get_searcher()
+    text = fold(f"{article.title}\n{article.title}\n{(article.body or '')[:3000]}")
+    counts: dict[str, int] = {}
+    for word, _s, _e in segment(text):
+        if len(word) >= 2:
+            counts[word] = counts.get(word, 0) + 1
+    if not counts:
+        return []
+    reader = searcher.reader()
+    total = max(searcher.doc_count(), 1)
+    scored = []
+    for word, tf in counts.items():
+        term = word
+        from archive.text import stem
+
+        term = stem(word)
+        df = reader.doc_frequency("body", term)
+        if df == 0 or df > total * 0.2:
+            continue
+        scored.append((tf * math.log(total / df), term))
+    top_terms = [t for _w, t in heapq.nlargest(12, scored)]
+    if not top_terms:
+        return []
+    q = wq.Or([wq.Term("body", t) for t in top_terms])
+    q = wq.AndNot(q, wq.Term("id", str(article.pk)))
+    results = searcher.search(q, limit=limit)
+    cols_ids = [int(hit["id"]) for hit in results]
+    found = Article.objects.in_bulk(cols_ids)
+    return [found[pk] for pk in cols_ids if pk in found]

@@ -1,0 +1,169 @@
+"""Where the index lives: generations under ARCHIVE_INDEX_DIR and a pointer to the live one.
+
+Layout: ``<ARCHIVE_INDEX_DIR>/CURRENT`` names the live generation directory
+(``gen-…``); a rebuild writes a new generation and then replaces ``CURRENT``
+atomically, so readers never see a partial index and a killed rebuild leaves
+the old one serving. ``indexer.lock`` (an OS file lock, released if the holder
+dies) makes every writer take turns.
+"""
+
+import fcntl
+import os
+import shutil
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from whoosh import index as whoosh_index
+
+from archive.search.schema import build_schema
+
+POINTER = "CURRENT"
+PREVIOUS = "PREVIOUS"
+LOCK_FILE = "indexer.lock"
+
+
+class SearchUnavailable(Exception):
+    """The index is missing or unreadable; pages answer 503."""
+
+
+class IndexBusy(Exception):
+    """Another process holds the index writer lock for longer than we wait."""
+
+
+def index_root() -> Path:
+    return Path(settings.ARCHIVE_INDEX_DIR)
+
+
+def current_dir() -> Path | None:
+    """The live generation directory, or None if no index was ever published."""
+    root = index_root()
+    try:
+        name = (root / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # the root is a file, unreadable, ...
+        raise SearchUnavailable(f"index directory unreadable: {exc}") from exc
+    if not name or "/" in name or name.startswith("."):
+        raise SearchUnavailable("index pointer is corrupt")
+    return root / name
+
+
+def open_current():
+    """The live Whoosh index; SearchUnavailable if missing or unreadable."""
+    path = current_dir()
+    if path is None:
+        raise SearchUnavailable("the search index has not been built")
+    try:
+        return whoosh_index.open_dir(str(path))
+    except Exception as exc:
+        raise SearchUnavailable(f"index unreadable: {exc.__class__.__name__}: {exc}") from exc
+
+
+def new_generation() -> tuple[Path, object]:
+    """Create an empty index in a fresh generation directory (not yet live)."""
+    root = index_root()
+    root.mkdir(parents=True, exist_ok=True)
+    path = (
+        root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    )
+    path.mkdir()
+    return path, whoosh_index.create_in(str(path), build_schema())
+
+
+def publish(path: Path) -> None:
+    """Make ``path`` the live generation (atomic rename), then drop old generations."""
+    root = index_root()
+    previous = current_dir()
+    if previous is not None:
+        _write_atomic(root / PREVIOUS, previous.name)
+    _write_atomic(root / POINTER, path.name)
+    discard_unpublished()
+
+
+def _write_atomic(target: Path, content: str) -> None:
+    tmp = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    tmp.write_text(content, encoding="utf-8")
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+
+
+def discard_unpublished() -> None:
+    """Remove every generation except the live one and the one before it.
+
+    The previous generation stays because other processes may still be reading it;
+    anything else is an older generation or one a killed rebuild left behind.
+    Call with the writer lock held.
+    """
+    root = index_root()
+    keep = {current_dir()}
+    try:
+        keep.add(root / (root / PREVIOUS).read_text(encoding="utf-8").strip())
+    except OSError:
+        pass
+    for path in root.glob("gen-*"):
+        if path.is_dir() and path not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def discard(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def writer_lock(*, timeout: float | None = None):
+    """Hold the index writer lock; IndexBusy if not acquired within ``timeout`` seconds."""
+    root = index_root()
+    root.mkdir(parents=True, exist_ok=True)
+    handle = open(root / LOCK_FILE, "a+b")
+    try:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise IndexBusy("another indexer holds the index lock") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+# --- Readers: one searcher per process, reopened only when the index changed ---------
+_reader_lock = threading.Lock()
+_reader: dict = {}
+
+
+def get_searcher():
+    """The process's searcher on the live generation, refreshed if the index changed."""
+    path = current_dir()
+    if path is None:
+        raise SearchUnavailable("the search index has not been built")
+    with _reader_lock:
+        searcher = _reader.get("searcher")
+        try:
+            if searcher is None or _reader.get("path") != path:
+                searcher = open_current().searcher()
+            elif not searcher.up_to_date():
+                searcher = searcher.refresh()
+        except SearchUnavailable:
+            _reader.clear()
+            raise
+        except Exception as exc:
+            _reader.clear()
+            raise SearchUnavailable(f"index unreadable: {exc.__class__.__name__}") from exc
+        _reader.update(path=path, searcher=searcher)
+        return searcher
+
+
+def generation_key(searcher) -> tuple:
+    """Identifies the exact index contents a searcher sees (for caches)."""
+    return (str(_reader.get("path")), searcher.reader().generation())
