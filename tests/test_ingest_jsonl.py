@@ -41,7 +41,14 @@ def write_jsonl(path, lines, *, gz=False):
 
 def run(*paths, **options):
     out = StringIO()
-    call_command("import_articles", *[str(p) for p in paths], "--no-index", stdout=out, stderr=StringIO(), **options)
+    call_command(
+        "import_articles",
+        *[str(p) for p in paths],
+        "--no-index",
+        stdout=out,
+        stderr=StringIO(),
+        **options,
+    )
     return out.getvalue()
 
 

@@ -10,7 +10,11 @@ pytestmark = pytest.mark.django_db
 
 def make(title, body, **fields):
     return Article.objects.create(
-        title=title, body=body, language=fields.pop("language", "zh-Hans"), external_id=title, **fields
+        title=title,
+        body=body,
+        language=fields.pop("language", "zh-Hans"),
+        external_id=title,
+        **fields,
     )
 
 
@@ -41,8 +45,12 @@ def test_ensure_taxonomy_does_not_resurrect_merged_topic():
 
 def test_traditional_and_simplified_get_the_same_topics():
     ensure_taxonomy()
-    simplified = make("包头稀土永磁电机项目开工", "稀土永磁电机产业园开工。储氢材料与稀土永磁并举。")
-    traditional = make("包頭稀土永磁電機項目開工", "稀土永磁電機產業園開工。儲氫材料與稀土永磁並舉。")
+    simplified = make(
+        "包头稀土永磁电机项目开工", "稀土永磁电机产业园开工。储氢材料与稀土永磁并举。"
+    )
+    traditional = make(
+        "包頭稀土永磁電機項目開工", "稀土永磁電機產業園開工。儲氫材料與稀土永磁並舉。"
+    )
     apply_auto_topics([simplified, traditional])
     assert slugs(simplified) == slugs(traditional)
     assert {"permanent-magnets", "rare-earths", "baotou-inner-mongolia"} <= slugs(simplified)
@@ -50,7 +58,9 @@ def test_traditional_and_simplified_get_the_same_topics():
 
 def test_english_keywords_match_whole_words():
     ensure_taxonomy()
-    article = make("Rare earth permanent magnet output rises", "Permanent magnet makers said.", language="en")
+    article = make(
+        "Rare earth permanent magnet output rises", "Permanent magnet makers said.", language="en"
+    )
     other = make("Artful bankers", "An artful banking story about a sportsman.", language="en")
     apply_auto_topics([article, other])
     assert "permanent-magnets" in slugs(article)
