@@ -178,3 +178,17 @@ def test_fingerprint_ignores_whitespace_only_changes():
     assert store.fingerprint(title="标题", body="一\n二") == store.fingerprint(
         title=" 标题 ", body="一\n\n  二  "
     )
+
+
+def test_load_seeds_leaves_index_matching_database():
+    from io import StringIO
+
+    from archive.search.indexer import drain_queue, index_matches_database
+
+    call_command("load_seeds", str(SEEDS_DIR), stdout=StringIO())
+    assert index_matches_database()
+    assert IndexTask.objects.count() == 0
+    Article.objects.filter(external_id__startswith="file:001").update(title="changed")
+    call_command("load_seeds", str(SEEDS_DIR), stdout=StringIO())  # puts the title back
+    drain_queue()
+    assert index_matches_database() and IndexTask.objects.count() == 0
