@@ -210,3 +210,17 @@ def test_plain_shape_title_and_subtitle():
     )
     assert (article.title, article.subtitle) == ("主标题", "副标题在这里")
     assert article.published_at is None and article.source_name == ""
+
+
+def test_newswire_angle_brackets_are_not_html():
+    from archive.ingest.furniture import looks_like_html
+
+    assert not looks_like_html("<Asbestec Industries Inc> said it signed ... <P.W. Stephens> <P>")
+    assert looks_like_html("<p>text</p>") and looks_like_html('<p class="x">text')
+
+
+def test_news_about_scanning_codes_is_not_a_promotion():
+    cleaned = clean_lines(
+        ["涉企行政检查“扫码入企”全面推行", "扫码关注公众号", "海量资讯、精准解读，尽在新浪财经APP"]
+    )
+    assert cleaned.paragraphs == ["涉企行政检查“扫码入企”全面推行"]
