@@ -133,3 +133,27 @@ def test_corpus_taiwan_file_imports_without_failures():
     assert Article.objects.count() >= 490
     assert set(Article.objects.values_list("language", flat=True)) == {"zh-Hant"}
     assert "created 0, updated 0" in run(path)
+
+
+def test_source_names_split_from_english_and_known_names_used(tmp_path):
+    lines = [
+        record(
+            1,
+            source="衛生福利部 (Taiwan Ministry of Health and Welfare) / 疾病管制署",
+            lang="zh-Hant",
+        ),
+        record(
+            2,
+            source="衛生福利部 (Taiwan Ministry of Health and Welfare) / 衛生福利部",
+            lang="zh-Hant",
+        ),
+        record(3, source="某某新聞網 (Example News)"),
+    ]
+    run(write_jsonl(tmp_path / "s.jsonl", lines))
+    names = dict(Source.objects.values_list("name", "name_en"))
+    assert names == {
+        "衛生福利部 / 疾病管制署": "Taiwan Ministry of Health and Welfare / Centers for Disease Control",
+        "衛生福利部": "Taiwan Ministry of Health and Welfare",
+        "某某新聞網": "Example News",
+    }
+    assert Source.objects.get(name="某某新聞網").slug == "mou-mou-xin-wen-wang"

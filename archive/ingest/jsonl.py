@@ -58,6 +58,8 @@ def split_source_name(raw: str) -> tuple[str, str]:
     """`央视网《新闻联播》 (CCTV Xinwen Lianbo)` → (`央视网《新闻联播》`, `CCTV Xinwen Lianbo`)."""
     english = [m["en"].strip() for m in _ENGLISH_NAME.finditer(raw)]
     name = re.sub(r"\s+", " ", _ENGLISH_NAME.sub("", raw)).strip()
+    parts = [part.strip() for part in name.split(" / ")]
+    name = " / ".join(part for i, part in enumerate(parts) if part and part not in parts[:i])
     if not name:
         return raw.strip(), raw.strip()
     return name, " / ".join(english)
