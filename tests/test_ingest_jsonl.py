@@ -84,10 +84,16 @@ def test_changed_record_updates_in_place(tmp_path):
 def test_bad_lines_reported_with_line_number_and_skipped(tmp_path):
     lines = [record(1), "{not json", json.dumps({"id": "x"}), "[1, 2]", record(2)]
     path = write_jsonl(tmp_path / "bad.jsonl", lines)
-    err = StringIO()
-    with pytest.raises(CommandError):
-        call_command("import_articles", str(path), "--no-index", stdout=StringIO(), stderr=err)
+    out = StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("import_articles", str(path), "--no-index", stdout=out, stderr=StringIO())
+    assert error.value.returncode == 2
     assert Article.objects.count() == 2
+    report = out.getvalue()
+    assert "bad.jsonl:2: invalid JSON" in report
+    assert "bad.jsonl:3: no body" in report
+    assert "bad.jsonl:4: not a JSON object" in report
+    assert "created 2, updated 0, unchanged 0, duplicate 0, failed 3" in report
 
 
 def test_stray_html_becomes_plain_text(tmp_path):
