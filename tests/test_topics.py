@@ -106,3 +106,14 @@ def test_editor_edited_keywords_are_used():
     article = make("院士工作站揭牌", "院士工作站。")
     apply_auto_topics([article])
     assert "talent" in slugs(article)
+
+
+def test_exclusion_survives_a_later_merge():
+    ensure_taxonomy()
+    article = make("稀土永磁", "稀土永磁产业。")
+    magnets = Tag.objects.get(slug="permanent-magnets")
+    TagExclusion.objects.create(article=article, tag=magnets)
+    kept = Tag.objects.create(slug="magnets", name_zh="磁材", name_en="Magnets")
+    Tag.objects.filter(pk=magnets.pk).update(merged_into=kept)
+    apply_auto_topics([article])
+    assert not ({"magnets", "permanent-magnets"} & slugs(article))
