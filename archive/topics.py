@@ -8,6 +8,7 @@ always uses the database copy, on text folded to simplified (archive.text.fold).
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -48,28 +49,74 @@ def ensure_taxonomy() -> None:
     )
 
 
-def _term_pattern(terms: list[str]) -> re.Pattern | None:
-    parts = []
-    for term in terms:
-        folded = fold(term).strip()
-        if not folded:
-            continue
-        escaped = re.escape(folded)
-        parts.append(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])" if folded.isascii() else escaped)
-    return re.compile("|".join(parts)) if parts else None
+_WORD = re.compile(r"[a-z0-9]+")
+MIN_HITS = 2  # keyword occurrences needed in the body when none is in the title
+
+
+class Terms:
+    """Keywords matched on folded text: Chinese as substrings, English as whole words."""
+
+    def __init__(self, terms: list[str]):
+        folded = [fold(term).strip() for term in terms]
+        self.substrings = [t for t in folded if t and not t.isascii()]
+        self.ascii_substrings = [t for t in folded if t and t.isascii() and not _WORD.fullmatch(t)]
+        self.words = {t for t in folded if t and t.isascii() and _WORD.fullmatch(t)}
+        self.phrases = (
+            re.compile(
+                "|".join(rf"(?<![a-z0-9]){re.escape(t)}(?![a-z0-9])" for t in self.ascii_substrings)
+            )
+            if self.ascii_substrings
+            else None
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.substrings or self.words or self.ascii_substrings)
+
+    def hits(self, text: "Folded", *, enough: int) -> int:
+        """How many times the terms occur (counting stops once `enough` is reached)."""
+        count = 0
+        if not text.ascii:
+            for term in self.substrings:
+                count += text.value.count(term)
+                if count >= enough:
+                    return count
+        for word in self.words:
+            count += text.words.get(word, 0)
+            if count >= enough:
+                return count
+        if self.phrases and any(t in text.value for t in self.ascii_substrings):
+            count += len(self.phrases.findall(text.value))
+        return count
+
+
+class Folded:
+    """Text folded once for matching, with its English word counts."""
+
+    def __init__(self, text: str):
+        self.ascii = text.isascii()
+        self.value = text.lower() if self.ascii else fold(text)
+        self.words = Counter(_WORD.findall(self.value))
 
 
 class Rule:
     def __init__(self, tag: Tag):
         lines = [line.strip() for line in tag.keywords.splitlines() if line.strip()]
         self.target = tag.resolved()
-        self.keywords = _term_pattern([line for line in lines if not line.startswith("&")])
-        self.context = _term_pattern([line[1:] for line in lines if line.startswith("&")])
+        self.keywords = Terms([line for line in lines if not line.startswith("&")])
+        self.context = Terms([line[1:] for line in lines if line.startswith("&")])
 
-    def matches(self, folded: str) -> bool:
-        if self.keywords is None or not self.keywords.search(folded):
+    def matches(self, title: Folded, body: Folded) -> bool:
+        """Keywords in the title, or at least MIN_HITS times in the body; context anywhere."""
+        if not self.keywords:
             return False
-        return self.context is None or bool(self.context.search(folded))
+        if (
+            not self.keywords.hits(title, enough=1)
+            and self.keywords.hits(body, enough=MIN_HITS) < MIN_HITS
+        ):
+            return False
+        return not self.context or bool(
+            self.context.hits(title, enough=1) or self.context.hits(body, enough=1)
+        )
 
 
 def load_rules() -> list[Rule]:
@@ -77,6 +124,10 @@ def load_rules() -> list[Rule]:
 
 
 def corpus_tags_of(article: Article) -> list[str]:
+    """Tags an imported record carried (set by the importer, or read back from raw_content)."""
+    preset = getattr(article, "corpus_tags", None)
+    if preset is not None:
+        return preset
     raw = article.raw_content or ""
     if not raw.startswith("{"):
         return []
@@ -89,8 +140,9 @@ def corpus_tags_of(article: Article) -> list[str]:
 
 def wanted_tags(article: Article, *, rules: list[Rule], by_slug: dict[str, Tag]) -> set[int]:
     """Ids of the (resolved) topics the rules give this article."""
-    folded = fold(f"{article.title}\n{article.subtitle}\n{article.body}")
-    wanted = {rule.target.pk for rule in rules if rule.matches(folded)}
+    title = Folded(f"{article.title}\n{article.subtitle}")
+    body = Folded(article.body)
+    wanted = {rule.target.pk for rule in rules if rule.matches(title, body)}
     mapping = taxonomy().get("corpus_tags", {})
     for name in corpus_tags_of(article):
         slug = mapping.get(name)

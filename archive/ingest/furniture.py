@@ -63,6 +63,11 @@ _BLOCK_TAGS = {
 }
 
 
+def quick_fold(text: str) -> str:
+    """archive.text.fold, with a fast path for plain ASCII text (nothing to convert)."""
+    return text.lower() if text.isascii() else fold(text)
+
+
 @dataclass
 class Cleaned:
     paragraphs: list[str]
@@ -105,7 +110,7 @@ def clean_lines(lines: list[str]) -> Cleaned:
         line = raw.replace("\u00a0", " ").replace("\u3000", " ").strip()
         if not line:
             continue
-        folded = fold(line).strip()
+        folded = quick_fold(line).strip()
         if folded.rstrip(":：") in TRAILING_HEADINGS:
             result.removed.append(f"cut trailing list from “{line}” on")
             break
@@ -114,7 +119,7 @@ def clean_lines(lines: list[str]) -> Cleaned:
             result.editors.extend(n for n in re.split(r"[\s,，、/]+", names.strip()) if n)
             result.removed.append(f"editor credit “{line}”")
             continue
-        if _COPYRIGHT.search(folded):
+        if len(line) <= 200 and _COPYRIGHT.search(folded):
             result.removed.append(f"copyright/licence line “{line[:40]}”")
             continue
         if len(line) <= 60 and _PROMO.search(folded):

@@ -59,6 +59,8 @@ def columns(searcher, key) -> Columns:
     live: list[int] = []
     seen_keys = set()
     for leaf, offset in leaves:
+        if leaf.segment() is None or not leaf.doc_count_all():  # an empty index
+            continue
         seg_key = (key[0], leaf.segment().segment_id())
         seen_keys.add(seg_key)
         with _lock:

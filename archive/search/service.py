@@ -9,7 +9,9 @@ a "did you mean". Results are cached per index generation.
 import datetime as dt
 import heapq
 import math
+import struct
 import threading
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -310,7 +312,7 @@ def _compute(params: SearchParams, searcher, cols: Columns) -> _Core:
     sort = params.sort
     if whoosh_query is None and sort == "relevance":
         sort = "newest"
-    if sort == "relevance":
+    if sort == "relevance" and passed:
         # Score only as many as the deepest page we allow to be cached; rest by date.
         limit = min(len(passed), 1000)
         results = searcher.search(
@@ -321,7 +323,7 @@ def _compute(params: SearchParams, searcher, cols: Columns) -> _Core:
         rest_set = set(passed) - set(top)
         ordered = top + _order_by_date(list(rest_set), cols, newest=True) if rest_set else top
     else:
-        ordered = _order_by_date(passed, cols, newest=sort == "newest")
+        ordered = _order_by_date(passed, cols, newest=sort != "oldest")
     suggestion = None
     if not passed and not parsed.empty:
         suggestion = _suggest(parsed, searcher)
@@ -470,7 +472,7 @@ def search(params: SearchParams) -> SearchResults:
                     _result_cache.popitem(last=False)
     except SearchUnavailable:
         raise
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
+    except (OSError, EOFError, struct.error, zlib.error) as exc:
         raise SearchUnavailable(f"index unreadable: {exc.__class__.__name__}") from exc
     num_pages = max(1, math.ceil(core.total / params.page_size)) if core.total else 0
     if params.page > max(num_pages, 1):

@@ -55,7 +55,7 @@ class Command(BaseCommand):
             "--repeats", type=int, default=3, help="Timed runs per query, mode and page."
         )
         parser.add_argument(
-            "--stock-docs", type=int, default=3000, help="Articles for the slow stock stack."
+            "--stock-docs", type=int, default=2000, help="Articles for the slow stock stack."
         )
         parser.add_argument(
             "--http-seconds", type=float, default=20.0, help="Seconds per HTTP load phase."
@@ -96,7 +96,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.WARNING(f"No corpus at {corpus_dir}: using synthetic articles.")
             )
-        report = run_benchmark(cfg)
         out = Path(
             options["out"]
             or settings.BASE_DIR
@@ -105,6 +104,8 @@ class Command(BaseCommand):
             / "baselines"
             / f"{datetime.now(UTC):%Y-%m-%d}.json"
         )
+        cfg.checkpoint = lambda partial: write(partial, out=out)
+        report = run_benchmark(cfg)
         write(report, out=out)
         self.stdout.write(text_table(report))
         self.stdout.write(self.style.SUCCESS(f"Wrote {out} and {out.with_suffix('.md')}"))

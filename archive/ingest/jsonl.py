@@ -1,0 +1,290 @@
+"""Bulk import of JSON Lines records (plain or gzip), streamed and written in batches."""
+
+import gzip
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Q
+
+from archive.ingest.furniture import clean_lines, html_to_lines, looks_like_html
+from archive.ingest.metadata import detect_language, parse_any_date
+from archive.ingest.readers import ParsedArticle, _safe_url
+from archive.ingest.store import (
+    CREATED,
+    DUPLICATE,
+    FAILED,
+    UNCHANGED,
+    UPDATED,
+    article_values,
+    changed_fields,
+    source_for,
+)
+from archive.models import Article, Language, Source
+from archive.search.queue import enqueue
+from archive.topics import apply_auto_topics
+
+BATCH_SIZE = 500
+LANGUAGES = set(Language.values)
+_ENGLISH_NAME = re.compile(r"\s*[(（](?P<en>[A-Za-z][^()（）]*)[)）]")
+
+
+class BadRecord(ValueError):
+    """A JSON line that cannot become an article; the message says why."""
+
+
+@dataclass
+class ImportReport:
+    counts: Counter = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+
+
+def open_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of a JSON Lines file, gzip-compressed or not, streamed."""
+    with path.open("rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="\n") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line.rstrip("\n")
+
+
+def split_source_name(raw: str) -> tuple[str, str]:
+    """`央视网《新闻联播》 (CCTV Xinwen Lianbo)` → (`央视网《新闻联播》`, `CCTV Xinwen Lianbo`)."""
+    english = [m["en"].strip() for m in _ENGLISH_NAME.finditer(raw)]
+    name = re.sub(r"\s+", " ", _ENGLISH_NAME.sub("", raw)).strip()
+    if not name:
+        return raw.strip(), raw.strip()
+    return name, " / ".join(english)
+
+
+def reflow(body: str) -> str:
+    """Join hard-wrapped newswire lines into paragraphs (indented or blank lines start one)."""
+    lines = body.split("\n")
+    if len(lines) < 4:
+        return body
+    wrapped = sum(1 for line in lines if 30 <= len(line.strip()) <= 80)
+    if wrapped < len(lines) * 0.6:
+        return body
+    paragraphs: list[list[str]] = [[]]
+    for line in lines:
+        if not line.strip() or line[:1] in " \t":
+            if paragraphs[-1]:
+                paragraphs.append([])
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+    return "\n".join(" ".join(p) for p in paragraphs if p)
+
+
+def parse_record(line: str) -> tuple[str, str, ParsedArticle]:
+    """(external id, source name, article data) from one JSON line. Raises BadRecord."""
+    try:
+        record = json.loads(line)
+    except ValueError as error:
+        raise BadRecord(f"invalid JSON: {error}") from None
+    if not isinstance(record, dict):
+        raise BadRecord("not a JSON object")
+    external_id = str(record.get("id") or "").strip()
+    title = str(record.get("title") or "").strip()
+    body = record.get("body")
+    if not external_id:
+        raise BadRecord("no id")
+    if len(external_id) > 200:
+        raise BadRecord("id longer than 200 characters")
+    if not isinstance(body, str) or not body.strip():
+        raise BadRecord("no body")
+    if "\x00" in body or "\x00" in title:
+        raise BadRecord("NUL characters in text")
+    notes: list[str] = []
+    if looks_like_html(body):
+        lines, removed = html_to_lines(body)
+        notes.extend(removed)
+        notes.append("converted stray HTML to plain text")
+    else:
+        lines = reflow(body).split("\n")
+    cleaned = clean_lines(lines)
+    notes.extend(cleaned.removed)
+    if not cleaned.paragraphs:
+        # Cleaning never empties a record: keep its text rather than lose the article.
+        cleaned.paragraphs = [re.sub(r"\s+", " ", line).strip() for line in lines if line.strip()]
+        notes.append("furniture rules would have removed everything: text kept as it was")
+    if not cleaned.paragraphs:
+        raise BadRecord("no article text")
+    if not title:
+        title = cleaned.paragraphs[0][:80]
+        notes.append("no title: first words of the body used")
+    title = re.sub(r"\s+", " ", title)[:500]
+    body_text = "\n".join(cleaned.paragraphs)
+    try:
+        published, precision = parse_any_date(record.get("date"))
+    except (TypeError, ValueError, OverflowError):
+        published, precision = None, ""
+    if published is None and record.get("date"):
+        notes.append(f"unreadable date {record.get('date')!r}: left unknown")
+    language = record.get("lang")
+    if language not in LANGUAGES:
+        language = detect_language(title + "\n" + body_text)
+    parsed = ParsedArticle(
+        title=title,
+        body=body_text,
+        language=language,
+        published_at=published,
+        date_precision=precision,
+        url=_safe_url(record.get("url")),
+        editors=cleaned.editors,
+        original_source=cleaned.original_source,
+        tags=[str(t) for t in (record.get("tags") or []) if isinstance(t, str)],
+        notes=notes,
+    )
+    return external_id, str(record.get("source") or "").strip(), parsed
+
+
+class _Importer:
+    def __init__(
+        self, *, path: Path, dry_run: bool, report: ImportReport, on_failure: Callable[[str], None]
+    ):
+        self.path, self.dry_run, self.report, self.on_failure = path, dry_run, report, on_failure
+        self.sources: dict[str, Source | None] = {}
+        self.seen_fingerprints: dict[str, str] = {}
+
+    def source(self, raw: str) -> Source | None:
+        if raw not in self.sources:
+            name, name_en = split_source_name(raw) if raw else ("", "")
+            self.sources[raw] = source_for(name, name_en=name_en)
+        return self.sources[raw]
+
+    def fail(self, number: int, reason: str) -> None:
+        message = f"{self.path.name}:{number}: {reason}"
+        self.report.counts[FAILED] += 1
+        self.report.failures.append(message)
+        self.on_failure(message)
+
+    def write_batch(self, batch: list[tuple[int, str]]) -> None:
+        """Parse and store one batch in one transaction; on a database error, go record by record."""
+        try:
+            with transaction.atomic():
+                counts = self._store(batch)
+                if self.dry_run:
+                    raise _Rollback(counts)
+        except _Rollback as rollback:
+            counts = rollback.counts
+        except Exception:  # noqa: BLE001 - isolate the record that broke the batch
+            self.sources.clear()
+            counts = Counter()
+            for item in batch:
+                try:
+                    with transaction.atomic():
+                        counts.update(self._store([item]))
+                        if self.dry_run:
+                            raise _Rollback(Counter())
+                except _Rollback:
+                    pass
+                except Exception as error:  # noqa: BLE001
+                    self.fail(item[0], f"{type(error).__name__}: {error}")
+        self.report.counts.update(counts)
+
+    def _store(self, batch: list[tuple[int, str]]) -> Counter:
+        counts: Counter = Counter()
+        rows: list[tuple[str, dict, list[str]]] = []
+        for number, line in batch:
+            try:
+                external_id, source_name, parsed = parse_record(line)
+            except BadRecord as error:
+                self.fail(number, str(error))
+                continue
+            source = self.source(source_name)
+            values = article_values(
+                parsed=parsed, source=source, source_file=self.path.name, raw_content=line
+            )
+            rows.append((external_id, values, parsed.tags))
+        keys: dict[int | None, list[str]] = {}
+        for external_id, values, _ in rows:
+            keys.setdefault(values["source_id"], []).append(external_id)
+        existing: dict[tuple[int | None, str], Article] = {}
+        for source_id, ids in keys.items():
+            # Filter on the source too, so the (source, external_id) unique index is used.
+            same_source = Q(source__isnull=True) if source_id is None else Q(source_id=source_id)
+            for article in Article.objects.filter(same_source, external_id__in=ids):
+                existing[(source_id, article.external_id)] = article
+        new_fps = {v["fingerprint"] for key, v, _ in rows if (v["source_id"], key) not in existing}
+        known_fps = dict(
+            Article.objects.filter(fingerprint__in=new_fps).values_list(
+                "fingerprint", "external_id"
+            )
+        )
+        to_create: list[Article] = []
+        to_update: list[Article] = []
+        update_fields: set[str] = set()
+        for external_id, values, tags in rows:
+            article = existing.get((values["source_id"], external_id))
+            if article is None:
+                fp = values["fingerprint"]
+                twin = known_fps.get(fp) or self.seen_fingerprints.get(fp)
+                if twin and twin != external_id:
+                    counts[DUPLICATE] += 1
+                    continue
+                self.seen_fingerprints[fp] = external_id
+                new = Article(external_id=external_id, **values)
+                new.corpus_tags = tags
+                to_create.append(new)
+                continue
+            changes = changed_fields(article, values)
+            if not changes:
+                counts[UNCHANGED] += 1
+                continue
+            for name in changes:
+                setattr(article, name, values[name])
+            article.corpus_tags = tags
+            update_fields.update(changes)
+            to_update.append(article)
+        if to_create:
+            created = Article.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+            counts[CREATED] += len(created)
+        else:
+            created = []
+        if to_update:
+            Article.objects.bulk_update(
+                to_update, sorted(update_fields | {"updated_at"}), batch_size=BATCH_SIZE
+            )
+            counts[UPDATED] += len(to_update)
+        changed = [*created, *to_update]
+        if changed:
+            enqueue(a.pk for a in changed)
+            apply_auto_topics(changed, queue=False)
+        return counts
+
+
+class _Rollback(Exception):
+    def __init__(self, counts: Counter):
+        super().__init__("dry run")
+        self.counts = counts
+
+
+def import_jsonl(
+    *,
+    path: Path,
+    dry_run: bool = False,
+    report: ImportReport | None = None,
+    on_failure: Callable[[str], None] = lambda message: None,
+    on_progress: Callable[[int], None] = lambda count: None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportReport:
+    """Import one JSON Lines file; a bad line is reported with its number and skipped."""
+    report = report or ImportReport()
+    importer = _Importer(path=path, dry_run=dry_run, report=report, on_failure=on_failure)
+    batch: list[tuple[int, str]] = []
+    for item in open_lines(path):
+        batch.append(item)
+        if len(batch) >= batch_size:
+            importer.write_batch(batch)
+            on_progress(len(batch))
+            batch = []
+    if batch:
+        importer.write_batch(batch)
+        on_progress(len(batch))
+    return report
