@@ -53,7 +53,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 messages: $(VENV)/.installed-dev
-	cd archive && ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en --ignore=migrations
+	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=test-artifacts --ignore=archive/migrations
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 benchmark: $(VENV)/.installed-dev

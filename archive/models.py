@@ -193,7 +193,11 @@ class Article(models.Model):
                 name="article_unique_external_id_without_source",
             ),
         ]
-        indexes = [models.Index(fields=["language"]), models.Index(fields=["updated_at"])]
+        indexes = [
+            models.Index(fields=["language"]),
+            models.Index(fields=["updated_at"]),
+            models.Index(fields=["source", "published_at"], name="article_source_published"),
+        ]
 
     def __str__(self) -> str:
         return self.title

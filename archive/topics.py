@@ -162,7 +162,9 @@ def apply_auto_topics(articles: Iterable[Article], *, queue: bool = True) -> int
     if not articles:
         return 0
     rules = load_rules()
-    by_slug = {tag.slug: tag for tag in Tag.objects.select_related("merged_into")}
+    all_tags = list(Tag.objects.select_related("merged_into"))
+    by_slug = {tag.slug: tag for tag in all_tags}
+    resolved = {tag.pk: tag.resolved().pk for tag in all_tags}
     ids = [a.pk for a in articles]
     current: dict[int, dict[int, str]] = {}
     for article_id, tag_id, origin in ArticleTag.objects.filter(article_id__in=ids).values_list(
@@ -173,9 +175,9 @@ def apply_auto_topics(articles: Iterable[Article], *, queue: bool = True) -> int
     for article_id, tag_id in TagExclusion.objects.filter(article_id__in=ids).values_list(
         "article_id", "tag_id"
     ):
-        excluded.setdefault(article_id, set()).add(tag_id)
+        # An exclusion of a topic that was merged later also excludes the kept topic.
+        excluded.setdefault(article_id, set()).update({tag_id, resolved.get(tag_id, tag_id)})
     to_add: list[ArticleTag] = []
-    to_remove: list[int] = []
     touched: set[int] = set()
     with transaction.atomic():
         remove_pairs = []
@@ -196,7 +198,6 @@ def apply_auto_topics(articles: Iterable[Article], *, queue: bool = True) -> int
         if to_add:
             ArticleTag.objects.bulk_create(to_add, batch_size=1000, ignore_conflicts=True)
         for article_id, tag_id in remove_pairs:
-            to_remove.append(article_id)
             ArticleTag.objects.filter(
                 article_id=article_id, tag_id=tag_id, origin=TagOrigin.AUTO
             ).delete()

@@ -137,7 +137,7 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "topics": [at.tag for at in article.article_tags.all()],
         "related": related,
         "canonical_url": request.build_absolute_uri(article.get_absolute_url()),
-        "api_url": f"/api/articles/{article.pk}",
+        "api_url": reverse("api_article", kwargs={"pk": article.pk}),
     }
     return render(request, "archive/article_detail.html", context)
 

@@ -40,10 +40,24 @@ def test_bad_files_skipped_with_reasons_and_run_fails(tmp_path, settings):
     write(tmp_path, "big.txt", "大" * 10_000)
     write(tmp_path, "yaml.html", "---\ntitle: [x\n---\n<p>正文</p>")
     write(tmp_path, "date.html", "---\ntitle: x\ndate: 2024-02-30\n---\n<p>正文</p>")
+    from io import StringIO
+
+    out = StringIO()
     with pytest.raises(CommandError) as error:
-        run(tmp_path)
+        call_command("load_seeds", str(tmp_path), "--no-index", stdout=out)
     assert error.value.returncode == 2
     assert Article.objects.count() == 3
+    report = out.getvalue()
+    assert "created 3, updated 0, unchanged 0, duplicate 0, failed 6" in report
+    for name, reason in [
+        ("empty.txt", "empty file"),
+        ("image.txt", "binary"),
+        ("nul.txt", "binary"),
+        ("big.txt", "too large"),
+        ("yaml.html", "broken front matter"),
+        ("date.html", "front matter"),
+    ]:
+        assert any(name in line and reason in line for line in report.splitlines()), name
 
 
 def test_summary_line_counts(tmp_path):
@@ -178,3 +192,17 @@ def test_fingerprint_ignores_whitespace_only_changes():
     assert store.fingerprint(title="标题", body="一\n二") == store.fingerprint(
         title=" 标题 ", body="一\n\n  二  "
     )
+
+
+def test_load_seeds_leaves_index_matching_database():
+    from io import StringIO
+
+    from archive.search.indexer import drain_queue, index_matches_database
+
+    call_command("load_seeds", str(SEEDS_DIR), stdout=StringIO())
+    assert index_matches_database()
+    assert IndexTask.objects.count() == 0
+    Article.objects.filter(external_id__startswith="file:001").update(title="changed")
+    call_command("load_seeds", str(SEEDS_DIR), stdout=StringIO())  # puts the title back
+    drain_queue()
+    assert index_matches_database() and IndexTask.objects.count() == 0

@@ -210,3 +210,43 @@ def test_plain_shape_title_and_subtitle():
     )
     assert (article.title, article.subtitle) == ("主标题", "副标题在这里")
     assert article.published_at is None and article.source_name == ""
+
+
+def test_newswire_angle_brackets_are_not_html():
+    from archive.ingest.furniture import looks_like_html
+
+    assert not looks_like_html("<Asbestec Industries Inc> said it signed ... <P.W. Stephens> <P>")
+    assert looks_like_html("<p>text</p>") and looks_like_html('<p class="x">text')
+
+
+def test_news_about_scanning_codes_is_not_a_promotion():
+    cleaned = clean_lines(
+        ["涉企行政检查“扫码入企”全面推行", "扫码关注公众号", "海量资讯、精准解读，尽在新浪财经APP"]
+    )
+    assert cleaned.paragraphs == ["涉企行政检查“扫码入企”全面推行"]
+
+
+def test_decode_and_parse_never_crash_on_arbitrary_input():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    texts = st.text(max_size=300)
+    shapes = st.one_of(
+        st.binary(max_size=300),
+        texts.map(lambda t: t.encode("utf-8")),
+        st.tuples(texts, texts).map(lambda p: f"---\n{p[0]}\n---\n<p>{p[1]}</p>".encode()),
+        st.tuples(texts, texts).map(
+            lambda p: f"标题\n{p[0]}\n2024-01-0{len(p[1]) % 9 + 1}\n{p[1]}".encode()
+        ),
+    )
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(shapes)
+    def check(data):
+        try:
+            text, _ = decode_bytes(data)
+            parse_article_text(text)
+        except RejectedFile:
+            pass
+
+    check()

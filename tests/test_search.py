@@ -113,3 +113,33 @@ def test_search_facet_counts_keep_multiword_source_whole():
     # The source facet still offers the other value, to OR it in.
     assert {fv.value: fv.count for fv in narrowed.facets["source"]} == {"scmp": 3, "china-daily": 1}
     assert run("china", sources=["scmp", "china-daily"]).total == 4
+
+
+def test_related_articles_share_rare_words():
+    base = make_article("包头稀土永磁产业", "包头稀土永磁电机产业集群发展，钕铁硼产能扩大。")
+    near = make_article("稀土永磁", "钕铁硼永磁电机在包头投产。")
+    make_article("天气", "北京今天晴，气温回升。")
+    from archive.search.indexer import drain_queue
+    from archive.search.service import related_articles
+
+    drain_queue()
+    related = related_articles(base)
+    assert related and related[0].pk == near.pk
+    assert base.pk not in [a.pk for a in related]
+
+
+def test_search_date_facets_years_months_and_undated():
+    make_article("稀土一", "稀土", published=dt.date(2024, 3, 1))
+    make_article("稀土二", "稀土", published=dt.date(2025, 3, 1))
+    make_article("稀土三", "稀土", published=dt.date(2025, 4, 1))
+    make_article("稀土四", "稀土")
+    years = {fv.value: fv.count for fv in run("稀土").facets["date"]}
+    assert years == {"2024": 1, "2025": 2, "undated": 1}
+    months = run("稀土", year=2025).facets["date"]
+    assert {fv.value: fv.count for fv in months if fv.value != "2025"} == {
+        "2025-03": 1,
+        "2025-04": 1,
+    }
+    assert run("稀土", year=2025, month=4).total == 1
+    assert run("稀土", year=0).total == 1
+    assert run("稀土", date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 3, 31)).total == 1

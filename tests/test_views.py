@@ -141,6 +141,7 @@ def test_article_page_shows_metadata_body_and_provenance(client):
     assert '<time datetime="2021-12-13T13:05+08:00">2021年12月13日 13:05</time>' in html
     assert "seeds/000_e5c6d7836d39fef1.txt" in html and "repaired encoding (gbk)" in html
     assert f'href="/api/articles/{article.pk}"' in html
+    assert client.get(f"/api/articles/{article.pk}").json()["title"] == article.title
     assert f'<link rel="canonical" href="http://testserver/articles/{article.pk}/">' in html
     assert 'href="/topics/economy/"' in html
 

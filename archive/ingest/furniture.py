@@ -41,7 +41,9 @@ _EDITOR = re.compile(
     r"^[\[【(（]?\s*(责任编辑|编辑|责编|审核|校对)\s*[:：]\s*(?P<names>[^\]】)）]{1,30})[\]】)）]?$"
 )
 _PROMO = re.compile(
-    r"(扫描?二维码|扫码|关注.{0,8}(公众号|微信)|下载.{0,10}APP|尽在.{0,12}APP)", re.IGNORECASE
+    r"(扫描?(下方|上方|左侧|右侧)?二维码|扫码(关注|下载|阅读|收听|观看|加入)|关注.{0,8}(公众号|微信号|官方微信)"
+    r"|尽在.{0,12}app|下载.{0,8}客户端)",
+    re.IGNORECASE,
 )
 _JUNK = re.compile(r"^[\s?？.。·•*\-—_|]*$")
 _REPRINT = re.compile(r"^(转自|转载自|来源|稿源|文章来源)\s*[:：]\s*(?P<name>.{2,40})$")
@@ -76,10 +78,17 @@ class Cleaned:
     removed: list[str] = field(default_factory=list)
 
 
+_HTML = re.compile(
+    r"</(p|div|span|a|font|b|i|em|strong|li|ul|ol|h[1-6]|table|tr|td|blockquote|figure|section)>"
+    r"|<br\s*/?>|<!--|<(script|style|iframe)\b"
+    r"|<(p|div|span|a|img|font|section|figure|table)\s+[a-z-]+\s*=",
+    re.IGNORECASE,
+)
+
+
 def looks_like_html(text: str) -> bool:
-    return bool(
-        re.search(r"<(p|div|br|span|font|a|img|table|style|script|h[1-6])\b[^>]*>|<!--", text, re.I)
-    )
+    """Real markup (closing tags, attributes, comments), not `<Company Inc>` in newswire."""
+    return bool(_HTML.search(text))
 
 
 def html_to_lines(html: str) -> tuple[list[str], list[str]]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.db.models import Q
 
 from archive.ingest.furniture import clean_lines, html_to_lines, looks_like_html
@@ -58,6 +58,8 @@ def split_source_name(raw: str) -> tuple[str, str]:
     """`央视网《新闻联播》 (CCTV Xinwen Lianbo)` → (`央视网《新闻联播》`, `CCTV Xinwen Lianbo`)."""
     english = [m["en"].strip() for m in _ENGLISH_NAME.finditer(raw)]
     name = re.sub(r"\s+", " ", _ENGLISH_NAME.sub("", raw)).strip()
+    parts = [part.strip() for part in name.split(" / ")]
+    name = " / ".join(part for i, part in enumerate(parts) if part and part not in parts[:i])
     if not name:
         return raw.strip(), raw.strip()
     return name, " / ".join(english)
@@ -166,6 +168,7 @@ class _Importer:
 
     def write_batch(self, batch: list[tuple[int, str]]) -> None:
         """Parse and store one batch in one transaction; on a database error, go record by record."""
+        reset_queries()  # with DEBUG on, Django would keep every batch's SQL (bodies included)
         try:
             with transaction.atomic():
                 counts = self._store(batch)

@@ -69,7 +69,7 @@ def source_for(name: str, *, name_en: str = "", create: bool = True) -> Source |
         return None
     known = lookup_source(name)
     if known:
-        name, name_en = known.name, name_en or known.name_en
+        name, name_en = known.name, known.name_en or name_en
     source = Source.objects.filter(name=name).first()
     if source is None:
         if not create:

@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 WRITER_TIMEOUT = 10.0  # seconds to wait for Whoosh's own lock inside ours
 LOCK_TIMEOUT = 60.0  # seconds a drain waits for another indexer (e.g. a rebuild)
 PARALLEL_FROM = 5000  # articles; below this a single-process writer is faster
+BULK_REBUILD_FROM = 5000  # queued changes; a fresh build beats this many updates
+COMMIT_EVERY = 10  # batches per index commit while draining
 
 
 def _articles():
@@ -65,19 +67,25 @@ def _apply(writer, article_ids: set[int]) -> tuple[int, int]:
 def drain_queue(*, batch_size: int = 500, stdout=None) -> int:
     """Apply pending IndexTask rows to the live index; returns how many rows were applied.
 
-    Builds the whole index instead if none exists yet. If another indexer holds the
-    lock for longer than LOCK_TIMEOUT, the rows stay queued for the next drain and
-    IndexBusy is raised.
+    Builds the whole index instead if none exists yet, or if so much is queued
+    (a bulk import) that a fresh build is faster. Rows are deleted only after the
+    commit that applied them. If another indexer holds the lock for longer than
+    LOCK_TIMEOUT, IndexBusy is raised and the rows stay queued.
     """
+    pending = IndexTask.objects.count()
     if storage.current_dir() is None:
         rebuild(stdout=stdout)
-        return 0
+        return pending - IndexTask.objects.count()
+    if pending >= BULK_REBUILD_FROM and pending >= Article.objects.count() // 2:
+        _say(stdout, f"index: {pending} changes queued; rebuilding instead")
+        rebuild(stdout=stdout)
+        return pending - IndexTask.objects.count()
     applied = 0
     with storage.writer_lock(timeout=LOCK_TIMEOUT):
         ix = storage.open_current()
         try:
             while True:
-                tasks = list(IndexTask.objects.order_by("id")[:batch_size])
+                tasks = list(IndexTask.objects.order_by("id")[: batch_size * COMMIT_EVERY])
                 if not tasks:
                     break
                 writer = _writer(ix)
@@ -87,7 +95,9 @@ def drain_queue(*, batch_size: int = 500, stdout=None) -> int:
                     writer.cancel()
                     raise
                 writer.commit()
-                IndexTask.objects.filter(pk__in=[t.pk for t in tasks]).delete()
+                done = [t.pk for t in tasks]
+                for start in range(0, len(done), 500):
+                    IndexTask.objects.filter(pk__in=done[start : start + 500]).delete()
                 applied += len(tasks)
                 _say(stdout, f"index: {updated} updated, {deleted} removed")
         finally:

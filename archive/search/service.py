@@ -534,7 +534,7 @@ def related_articles(article: Article, *, limit: int = 5) -> list[Article]:
 
         term = stem(word)
         df = reader.doc_frequency("body", term)
-        if df == 0 or df > total * 0.2:
+        if df <= 1 or (total > 20 and df > total * 0.2):  # only this article, or too common
             continue
         scored.append((tf * math.log(total / df), term))
     top_terms = [t for _w, t in heapq.nlargest(12, scored)]

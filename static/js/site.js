@@ -19,3 +19,15 @@
     }
   });
 })();
+
+// Sorting applies as soon as a new order is chosen (the button stays for no-JS).
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () {
+      if (select.form) {
+        select.form.submit();
+      }
+    });
+  });
+})();

@@ -70,3 +70,12 @@ def test_search_works_without_javascript(live_server, indexed, open_page):
     page.get_by_role("button", name="排序").click()
     page.wait_for_url("**sort=oldest*")
     assert "q=Rare+earth" in page.url
+
+
+def test_choosing_a_sort_order_applies_it(live_server, indexed, open_page):
+    page = open_page(locale="en-US")
+    page.goto(live_server.url + "/search/?q=%E7%A8%80%E5%9C%9F&source=xinhua")
+    page.get_by_label("Sort by").select_option("oldest")
+    page.wait_for_url("**sort=oldest*")
+    assert "source=xinhua" in page.url
+    assert page.get_by_label("Sort by").input_value() == "oldest"

@@ -30,6 +30,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=500, help="Records per transaction.")
 
+    def say(self, message: str) -> None:
+        """One line of output that does not break the progress bar."""
+        with tqdm.external_write_mode():
+            self.stdout.write(message)
+
     def handle(self, *args, files, dry_run, no_index, batch_size, **options):
         missing = [str(p) for p in files if not p.is_file()]
         if missing:
@@ -46,7 +51,7 @@ class Command(BaseCommand):
                     dry_run=dry_run,
                     report=report,
                     batch_size=max(1, batch_size),
-                    on_failure=progress.write,
+                    on_failure=self.say,
                     on_progress=progress.update,
                 )
         prefix = "Dry run, would be: " if dry_run else ""

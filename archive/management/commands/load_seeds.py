@@ -41,6 +41,11 @@ class Command(BaseCommand):
             help="Do not update the search index at the end; the running indexer drains the queue.",
         )
 
+    def say(self, message: str) -> None:
+        """One line of output that does not break the progress bar."""
+        with tqdm.external_write_mode():
+            self.stdout.write(message)
+
     def handle(self, *args, paths, dry_run, no_index, **options):
         paths = paths or [settings.BASE_DIR / "seeds"]
         missing = [str(p) for p in paths if not p.exists()]
@@ -55,10 +60,10 @@ class Command(BaseCommand):
             result = load_file(path=path, dry_run=dry_run)
             counts[result.status] += 1
             if result.status == FAILED:
-                progress.write(f"FAILED {path}: {result.detail}")
+                self.say(f"FAILED {path}: {result.detail}")
             elif options["verbosity"] >= 2 or result.status == "duplicate" or dry_run:
                 detail = f" ({result.detail})" if result.detail else ""
-                progress.write(f"{result.status} {path}{detail}")
+                self.say(f"{result.status} {path}{detail}")
         prefix = "Dry run, would be: " if dry_run else ""
         summary = ", ".join(f"{status} {counts[status]}" for status in STATUSES)
         self.stdout.write(f"{prefix}{summary} ({len(files)} files)")
