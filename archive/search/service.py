@@ -350,7 +350,7 @@ def _suggest(parsed, searcher) -> str | None:
             if piece.kind == "run":
                 text = piece.folded
                 fieldname = "body"
-                candidates = searcher.suggest(fieldname, text, limit=1, maxdist=1, prefix=0)
+                candidates = searcher.suggest(fieldname, text, limit=1, maxdist=1, prefix=1)
                 if candidates and candidates[0] != text:
                     words.append(candidates[0])
                     changed = True
