@@ -28,6 +28,13 @@ def when_ready(server) -> None:
         server.log.info("indexer started (pid %s)", _indexer.pid)
 
 
+def post_worker_init(worker) -> None:
+    """Open the index and load facet columns in each new worker before it takes requests."""
+    from archive.search.service import warm_up
+
+    warm_up()
+
+
 def on_exit(server) -> None:
     if _indexer and _indexer.poll() is None:
         _indexer.terminate()

@@ -453,6 +453,19 @@ def _load_articles(ids: list[int]) -> dict[int, Article]:
     return {a.pk: a for a in articles}
 
 
+def warm_up() -> None:
+    """Open the index and load the facet columns, so a worker's first search is quick.
+
+    Called by gunicorn in each worker right after the fork (never in the master:
+    open index files must not be shared between processes).
+    """
+    try:
+        searcher = get_searcher()
+        columns(searcher, generation_key(searcher))
+    except SearchUnavailable:
+        pass  # no index yet: the first search reports it
+
+
 def search(params: SearchParams) -> SearchResults:
     """Run a search. Raises SearchParamError for a page past the end, SearchUnavailable."""
     searcher = get_searcher()
