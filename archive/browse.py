@@ -3,6 +3,7 @@
 Plain functions over the ORM, callable without a request.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -120,7 +121,7 @@ def home_summary() -> dict:
     article by month, too slow to repeat per request at 60k articles); names are
     read fresh, so a renamed topic shows its new name at once.
     """
-    key = f"archive:home:{archive_stamp()}"
+    key = "archive:home:" + hashlib.sha1(str(archive_stamp()).encode()).hexdigest()
     counts = cache.get(key)
     if counts is None:
         counts = {
