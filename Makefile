@@ -25,19 +25,15 @@ var/secret_key:
 	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
 # Serve on the embedded defaults (SQLite + Whoosh under var/), DEBUG off.
+# Compiled translations (.mo) are committed; `make messages` refreshes them.
 run: $(VENV)/.installed var/secret_key
 	@export DJANGO_DEBUG="$${DJANGO_DEBUG:-0}" \
 	        DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}" && \
 	set -e && \
-	$(BIN)/python manage.py migrate --noinput -v 0 && \
-	$(BIN)/python manage.py compilemessages -v 0 --ignore=.venv && \
-	$(BIN)/python manage.py collectstatic --noinput -v 0 && \
-	$(BIN)/python manage.py load_seeds && \
-	$(BIN)/python manage.py ensure_index && \
+	$(BIN)/python manage.py prepare_site && \
 	exec $(BIN)/gunicorn archive.wsgi:application --config archive/gunicorn_conf.py
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python manage.py compilemessages -v 0 --ignore=.venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -101,3 +101,21 @@ def test_docker_compose_names_real_commands_and_variables():
             assert variable in readme, f"{variable} is not documented in README.md"
     assert "archive.wsgi:application" in services["web"]["command"]
     assert "index" in compose["volumes"]
+
+
+def test_prepare_site_twice_loads_the_seeds_once_and_leaves_the_index_ready(
+    client, settings, tmp_path
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    for _ in range(2):
+        out = StringIO()
+        call_command("prepare_site", stdout=out)
+    assert "created 0, updated 0, unchanged 5" in out.getvalue()
+    assert Article.objects.count() == 5
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok"
+    assert health["documents"] == 5
