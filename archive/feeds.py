@@ -154,13 +154,14 @@ class SearchAtom(SearchRss):
 
 
 def _search_feed(feed: Feed, request: HttpRequest) -> HttpResponse:
-    from archive.views import error_page
+    from archive.views import error_page, log_unavailable
 
     try:
         return feed(request)
     except service.SearchParamError as exc:
         return error_page(request, status=400, message=str(exc))
-    except service.SearchUnavailable:
+    except service.SearchUnavailable as exc:
+        log_unavailable(exc)
         return error_page(request, status=503, message="")
 
 
