@@ -171,6 +171,34 @@ def test_search_feed_fuzzed_input_never_500(fuzz_client, q, params):
     assert response.status_code in {200, 400, 404}, (q, params)
 
 
+BROWSE_URLS = st.sampled_from(
+    [
+        "/",
+        "/topics/",
+        "/sources/",
+        "/topics/evil-tag/",
+        "/sources/evil/",
+        "/archive/2025/",
+        "/archive/2025/9/",
+        "/articles/1/",
+        "/api/articles/1",
+        "/feeds/latest/",
+        "/sitemap.xml",
+        "/opensearch.xml",
+    ]
+)
+
+
+@FUZZ
+@given(url=BROWSE_URLS, params=PARAMS)
+def test_browse_pages_fuzzed_params_never_500(fuzz_client, url, params):
+    data: dict[str, list[str]] = {}
+    for name, value in params:
+        data.setdefault(name, []).append(value)
+    response = fuzz_client.get(url, data, **EN)
+    assert response.status_code in {200, 400, 404}, (url, params)
+
+
 def test_search_field_syntax_is_not_a_filter(client):
     evil_archive()
     html = client.get("/search/", {"q": "source:Reuters"}, **EN).content.decode()
@@ -182,6 +210,18 @@ def test_search_field_syntax_is_not_a_filter(client):
     # A bare "*" is no query at all: the same browse-everything page as an empty box.
     star = client.get("/search/", {"q": "*"}).context["results"].total
     assert star == client.get("/search/", {"q": ""}).context["results"].total
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="archive/search/service.py _filters: date_to=9999-12-31 + timedelta(days=1) "
+    "raises OverflowError, a 500 on /search/, /api/search and /feeds/search/",
+)
+@pytest.mark.parametrize("url", ["/search/", "/api/search", "/feeds/search/"])
+def test_search_last_possible_end_date_is_not_a_500(url):
+    client = Client(raise_request_exception=False)
+    response = client.get(url, {"date_from": "0001-01-01", "date_to": "9999-12-31"}, **EN)
+    assert response.status_code in {200, 400}
 
 
 def test_search_repeated_page_uses_the_last_value(client):
