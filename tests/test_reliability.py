@@ -6,13 +6,17 @@ editor notices, where test_indexer.py, test_admin.py and test_ingest_load.py do 
 """
 
 import logging
+import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from contextlib import contextmanager
 from io import StringIO
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
@@ -22,6 +26,7 @@ from archive import views
 from archive.models import Article, IndexTask
 from archive.search import storage
 from archive.search.indexer import drain_queue
+from tests.conftest import SEEDS_DIR
 from tests.search_helpers import find, make_article
 from tests.test_admin import change_form_data
 
@@ -211,3 +216,37 @@ def test_loading_twice_changes_neither_rows_nor_index(tmp_path):
 
 def _doc_count() -> int:
     return storage.get_searcher().doc_count()
+
+
+# --- C5: two loaders at once on the same files -----------------------------------------
+def test_two_loaders_at_once_make_no_duplicates(tmp_path):
+    """Two real processes share one SQLite file: both finish, each article exists once."""
+    files = tmp_path / "files"
+    files.mkdir()
+    for seed in sorted(SEEDS_DIR.iterdir())[:5]:
+        shutil.copy(seed, files / seed.name)
+    for n in range(30):
+        (files / f"extra{n}.txt").write_text(GOOD.replace("今日", f"第{n}日"), encoding="utf-8")
+    env = {**os.environ, "ARCHIVE_VAR_DIR": str(tmp_path / "var"), "DJANGO_DEBUG": "1"}
+    env.pop("DATABASE_URL", None)
+    manage = [sys.executable, str(django_settings.BASE_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, timeout=120)
+    loaders = [
+        subprocess.Popen(
+            [*manage, "load_seeds", str(files), "--no-index"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [proc.communicate(timeout=120)[0] for proc in loaders]
+    for proc, out in zip(loaders, outputs, strict=True):
+        assert proc.returncode == 0, out
+        assert "database is locked" not in out
+    with sqlite3.connect(tmp_path / "var" / "archive.sqlite3") as db:
+        total, distinct = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM archive_article"
+        ).fetchone()
+    assert total == distinct == 35
