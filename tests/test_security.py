@@ -30,9 +30,12 @@ EVIL_SOURCE = '"><img src=x onerror=alert(1)>'
 EVIL_TAG = "<script>alert(1)</script>"
 EVIL_TITLE = "经济 <svg onload=alert(2)> 改革"
 EVIL_BODY = "经济 <img src=x onerror=alert(3)// 改革 <iframe src=javascript:alert(4)>"
-# Our own pages load scripts only from /static/; any other script, img, svg or
-# iframe element, or any on…= attribute, came from untrusted text.
-LIVE_ELEMENT = re.compile(r"<script\b(?![^>]*\bsrc=\"/static/)|<(img|svg|iframe)\b")
+# Our pages load scripts only from this site (/static/, the admin's /admin/jsi18n/) and
+# embed data only as json_script; any other script, img, svg or iframe element, or any
+# on…= attribute, came from untrusted text.
+LIVE_ELEMENT = re.compile(
+    r"<script\b(?![^>]*\b(src=\"/(?!/)|type=\"application/json\"))|<(img|svg|iframe)\b"
+)
 EVENT_ATTRIBUTE = re.compile(r"<[a-z]+\b[^>]*\son[a-z]+=")
 
 
@@ -494,3 +497,38 @@ def test_source_homepage_with_javascript_is_not_linked(client):
     Source.objects.create(name="Evil", slug="evil-home", homepage="javascript:alert(5)")
     html = client.get("/sources/evil-home/", **EN).content.decode()
     assert "javascript:" not in html
+
+
+# --- W7 in the admin: change pages and the bulk-action page -----------------------------
+def test_admin_change_and_action_pages_escape_stored_names(client, settings):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    boss = get_user_model().objects.create_superuser("boss", "b@example.org", "pw-123456789-abc")
+    client.force_login(boss)
+    article = evil_archive()
+    source, tag = article.source, Tag.objects.get(slug="evil-tag")
+    other = Tag.objects.create(name_zh="<b>别名</b>", name_en="<i>alias</i>", slug="alias")
+    other.merged_into = tag
+    other.save()
+    pages = {
+        "article change": client.get(reverse("admin:archive_article_change", args=[article.pk])),
+        "tag change": client.get(reverse("admin:archive_tag_change", args=[tag.pk])),
+        "source change": client.get(reverse("admin:archive_source_change", args=[source.pk])),
+        "action page": client.post(
+            reverse("admin:archive_article_changelist"),
+            {"action": "add_topic_action", "_selected_action": [str(article.pk)], "index": 0},
+        ),
+        "history": client.get(reverse("admin:archive_article_history", args=[article.pk])),
+    }
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+        html = response.content.decode()  # the admin has its own svg icons and scripts
+        for payload in ["<script>alert", "<img src=x", "<svg onload", "<iframe", "<b>别名", "<i>"]:
+            assert payload not in html, (where, payload)
+    autocomplete = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "archive", "model_name": "articletag", "field_name": "tag", "term": "scr"},
+    )
+    assert autocomplete["Content-Type"].startswith("application/json")
