@@ -82,6 +82,9 @@ def test_benchmark_command_quick_run_writes_json_with_every_stage(tmp_path):
     assert report["stock"]["docs"] == 40
     assert "p95_ms" in report["stock"]["latency"]["faceted_highlighted/first"]
     assert report["segmentation"]["jieba_mb_s"] > 0
-    assert "import" in entry["ours"]
+    ours = entry["ours"]
+    assert ours["import"]["docs_per_s"] > 0 and ours["index"]["index_mb"] > 0
+    assert "p95_ms" in ours["search"]["latency"]["faceted_highlighted/first"]
+    assert ours["http"]["article_page"]["requests_ok"] > 0
     assert out.with_suffix(".md").read_text(encoding="utf-8").startswith("# Benchmark baseline")
     assert "Targets" in stdout.getvalue()

@@ -163,3 +163,18 @@ def test_source_names_split_from_english_and_known_names_used(tmp_path):
         "某某新聞網": "Example News",
     }
     assert Source.objects.get(name="某某新聞網").slug == "mou-mou-xin-wen-wang"
+
+
+def test_oversized_record_is_skipped(tmp_path, settings):
+    settings.ARCHIVE_MAX_FILE_BYTES = 2000
+    lines = [record(1), record(2, body="长" * 3000)]
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_articles",
+            str(write_jsonl(tmp_path / "o.jsonl", lines)),
+            "--no-index",
+            stdout=out,
+        )
+    assert "o.jsonl:2: record longer than 2000" in out.getvalue()
+    assert Article.objects.count() == 1

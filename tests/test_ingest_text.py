@@ -217,6 +217,7 @@ def test_newswire_angle_brackets_are_not_html():
 
     assert not looks_like_html("<Asbestec Industries Inc> said it signed ... <P.W. Stephens> <P>")
     assert looks_like_html("<p>text</p>") and looks_like_html('<p class="x">text')
+    assert looks_like_html("said. <h2>Heading<h2> Text")
 
 
 def test_news_about_scanning_codes_is_not_a_promotion():

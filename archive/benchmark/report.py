@@ -35,6 +35,8 @@ def headline(entry: dict) -> dict:
         "index_peak_mb": _get(ours, "index", "peak_rss_mb"),
         "index_size_mb": _get(ours, "index", "index_mb"),
         "import_plus_index_s": _get(ours, "import_plus_index_seconds"),
+        "import_cpu_s": _get(ours, "import", "cpu_seconds"),
+        "index_cpu_s": _get(ours, "index", "cpu_seconds"),
         "plain_p95_ms": _get(ours, "search", "latency", "plain/first", "p95_ms"),
         "faceted_p50_ms": _get(ours, "search", "latency", FACETED, "p50_ms"),
         "faceted_p95_ms": _get(ours, "search", "latency", FACETED, "p95_ms"),
@@ -198,6 +200,10 @@ HEADLINE_ROWS = [
     ("index build MB/s", "index_mb_s"),
     ("index build MB/s ÷ raw jieba MB/s (one core)", "index_vs_raw_jieba"),
     ("import + index, s", "import_plus_index_s"),
+    (
+        "  CPU seconds import / index (less sensitive to machine load)",
+        ("import_cpu_s", "index_cpu_s"),
+    ),
     ("peak RSS import / index, MB", ("import_peak_mb", "index_peak_mb")),
     ("index size, MB", "index_size_mb"),
     ("search plain p95, ms", "plain_p95_ms"),
@@ -280,6 +286,9 @@ def markdown(report: dict) -> str:
     ]
     if errors:
         lines += ["", "## Steps that did not run", "", *errors]
+    notes = report.get("notes") or []
+    if notes:
+        lines += ["", "## Notes", "", *[f"- {note}" for note in notes]]
     return "\n".join(lines) + "\n"
 
 

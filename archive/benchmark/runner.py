@@ -242,6 +242,8 @@ def run_benchmark(cfg: BenchConfig) -> dict:
             segmentation_done = True
             stock_records = info.files[0] if len(info.files) == 1 else None
         entry["ours"] = run_ours(cfg=cfg, info=info, area=area)
+        report["sizes"][str(size)] = entry
+        _checkpoint(cfg, report)
         if cfg.peers:
             entry["peers"] = run_peers(cfg=cfg, info=info, area=area)
         report["sizes"][str(size)] = entry

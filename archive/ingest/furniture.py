@@ -86,9 +86,13 @@ _HTML = re.compile(
 )
 
 
+# Bare lower-case tags (`<h2>`); newswire tickers such as `<P>` or `<SRD>` are upper case.
+_BARE_TAG = re.compile(r"<(h[1-6]|p|div|br|li|ul|ol|blockquote|strong|em|b|i|hr)>")
+
+
 def looks_like_html(text: str) -> bool:
     """Real markup (closing tags, attributes, comments), not `<Company Inc>` in newswire."""
-    return bool(_HTML.search(text))
+    return bool(_HTML.search(text) or _BARE_TAG.search(text))
 
 
 def html_to_lines(html: str) -> tuple[list[str], list[str]]:

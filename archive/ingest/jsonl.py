@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import reset_queries, transaction
 from django.db.models import Q
 
@@ -85,6 +86,8 @@ def reflow(body: str) -> str:
 
 def parse_record(line: str) -> tuple[str, str, ParsedArticle]:
     """(external id, source name, article data) from one JSON line. Raises BadRecord."""
+    if len(line) > settings.ARCHIVE_MAX_FILE_BYTES:
+        raise BadRecord(f"record longer than {settings.ARCHIVE_MAX_FILE_BYTES} characters")
     try:
         record = json.loads(line)
     except ValueError as error:

@@ -22,7 +22,13 @@ def finish_index(command: BaseCommand, *, no_index: bool, dry_run: bool) -> None
     except ImportError:
         command.stdout.write("Index: no indexer module available; queued changes stay queued.")
         return
-    drain_queue(stdout=command.stdout)
+    try:
+        drain_queue(stdout=command.stdout)
+    except Exception as error:  # noqa: BLE001 - the articles are stored; the queue keeps the work
+        command.stderr.write(
+            f"Index not updated ({type(error).__name__}: {error}); "
+            "the changes stay queued for the indexer (manage.py run_indexer / ensure_index)."
+        )
 
 
 class Command(BaseCommand):
