@@ -202,6 +202,39 @@ def test_browse_pages_fuzzed_params_never_500(fuzz_client, url, params):
     assert response.status_code in {200, 400, 404}, (url, params)
 
 
+@pytest.mark.parametrize("raw", ["q=%FF%FE", "q=%E7%BB%8F%00%E6", "q=%C0%AF", "q=%ED%A0%80"])
+@pytest.mark.parametrize("url", ["/search/", "/api/search", "/feeds/search/"])
+def test_search_invalid_utf8_in_the_address_is_not_a_500(client, url, raw):
+    evil_archive()
+    client.raise_request_exception = False
+    assert client.get(f"{url}?{raw}", **EN).status_code in {200, 400}
+
+
+def test_feeds_survive_control_characters_in_stored_text(client):
+    source = Source.objects.create(name="Bad\x0bSource", slug="bad")
+    Article.objects.create(
+        title="经济\x1b改革\x00",
+        body="正文\x0c第二段",
+        language=Language.SIMPLIFIED,
+        source=source,
+        external_id="ctl",
+        fingerprint="c",
+        authors=["作者\x07"],
+    )
+    drain_queue()
+    for url in [
+        "/feeds/latest/",
+        "/feeds/latest/atom/",
+        "/feeds/sources/bad/",
+        "/feeds/search/?q=经济",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        from xml.etree import ElementTree
+
+        ElementTree.fromstring(response.content)  # well-formed XML
+
+
 def test_search_field_syntax_is_not_a_filter(client):
     evil_archive()
     html = client.get("/search/", {"q": "source:Reuters"}, **EN).content.decode()
