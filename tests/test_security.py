@@ -565,3 +565,10 @@ def test_admin_change_and_action_pages_escape_stored_names(client, settings):
         {"app_label": "archive", "model_name": "articletag", "field_name": "tag", "term": "scr"},
     )
     assert autocomplete["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "javascript:x"])
+def test_language_switch_never_redirects_off_site(client, target):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
