@@ -20,7 +20,19 @@ class DatePrecision(models.TextChoices):
     MINUTE = "minute", _("date and time")
 
 
-class Source(models.Model):
+class Mergeable:
+    """A source or topic an editor merged into another stays as an alias of it."""
+
+    def resolved(self):
+        """The record this one was merged into, following the chain (itself if not merged)."""
+        record, seen = self, set()
+        while record.merged_into_id and record.pk not in seen:
+            seen.add(record.pk)
+            record = record.merged_into
+        return record
+
+
+class Source(Mergeable, models.Model):
     """A publisher, named as it writes its own name."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
@@ -49,16 +61,8 @@ class Source(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("source_detail", kwargs={"slug": self.slug})
 
-    def resolved(self) -> "Source":
-        """The source this one was merged into, following the chain."""
-        source, seen = self, set()
-        while source.merged_into_id and source.pk not in seen:
-            seen.add(source.pk)
-            source = source.merged_into
-        return source
 
-
-class Tag(models.Model):
+class Tag(Mergeable, models.Model):
     """A topic, with a Chinese and an English name."""
 
     name_zh = models.CharField(_("Chinese name"), max_length=100)
@@ -90,14 +94,6 @@ class Tag(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("tag_detail", kwargs={"slug": self.slug})
-
-    def resolved(self) -> "Tag":
-        """The topic this one was merged into, following the chain."""
-        tag, seen = self, set()
-        while tag.merged_into_id and tag.pk not in seen:
-            seen.add(tag.pk)
-            tag = tag.merged_into
-        return tag
 
     def clean(self) -> None:
         """Tidy the names and refuse one that another topic already has, in either script."""

@@ -2,16 +2,16 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from archive.ingest.jsonl import ImportReport, import_jsonl
 from archive.ingest.store import FAILED, STATUSES
-from archive.management.commands.load_seeds import finish_index
+from archive.management.base import IngestCommand
 from archive.topics import ensure_taxonomy
 
 
-class Command(BaseCommand):
+class Command(IngestCommand):
     help = (
         "Import JSON Lines files (plain or gzip): id, title, body, date, source, lang, url, tags."
     )
@@ -20,20 +20,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "files", nargs="+", type=Path, help="JSON Lines files (.jsonl or .jsonl.gz)."
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Report what would change; write nothing."
-        )
-        parser.add_argument(
-            "--no-index",
-            action="store_true",
-            help="Do not update the search index at the end; the running indexer drains the queue.",
-        )
+        super().add_arguments(parser)
         parser.add_argument("--batch-size", type=int, default=500, help="Records per transaction.")
-
-    def say(self, message: str) -> None:
-        """One line of output that does not break the progress bar."""
-        with tqdm.external_write_mode():
-            self.stdout.write(message)
 
     def handle(self, *args, files, dry_run, no_index, batch_size, **options):
         missing = [str(p) for p in files if not p.is_file()]
@@ -57,6 +45,6 @@ class Command(BaseCommand):
         prefix = "Dry run, would be: " if dry_run else ""
         summary = ", ".join(f"{status} {report.counts[status]}" for status in STATUSES)
         self.stdout.write(f"{prefix}{summary} ({len(files)} files)")
-        finish_index(self, no_index=no_index, dry_run=dry_run)
+        self.finish_index(no_index=no_index, dry_run=dry_run)
         if report.counts[FAILED]:
             raise CommandError(f"{report.counts[FAILED]} record(s) failed", returncode=2)
