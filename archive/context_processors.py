@@ -1,6 +1,6 @@
 """Template context every page needs: the header search box and the canonical URL."""
 
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import DisallowedHost, SuspiciousOperation
 from django.http import HttpRequest
 
 
@@ -16,7 +16,8 @@ def _header_query(request: HttpRequest) -> str:
 
 
 def site(request: HttpRequest) -> dict:
-    return {
-        "header_q": _header_query(request),
-        "canonical_url": request.build_absolute_uri(request.path),
-    }
+    try:
+        canonical = request.build_absolute_uri(request.path)
+    except DisallowedHost:  # the 400 page for a forged Host header must still render
+        canonical = request.path
+    return {"header_q": _header_query(request), "canonical_url": canonical}

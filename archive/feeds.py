@@ -1,7 +1,9 @@
 """RSS and Atom feeds: latest articles, each topic, each source, any search."""
 
+import re
+
 from django.contrib.syndication.views import Feed
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -13,17 +15,29 @@ from archive.models import Article, Source, Tag
 from archive.search import service
 
 FEED_SIZE = 30
+# Characters XML 1.0 forbids even when escaped; the feed generator would crash on them.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the control characters an XML document cannot hold."""
+    return _XML_ILLEGAL.sub("", text or "")
 
 
 class ArticleFeed(Feed):
     """Shared item rendering: plain-text title and summary (the generator escapes them)."""
 
+    def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):  # TRACE, POST ... like the pages
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return super().__call__(request, *args, **kwargs)
+
     def item_title(self, item: Article) -> str:
-        return item.title
+        return xml_text(item.title)
 
     def item_description(self, item: Article) -> str:
         text = item.subtitle or " ".join(item.paragraphs[:2])
-        return Truncator(text).chars(300)
+        return xml_text(Truncator(text).chars(300))
 
     def item_pubdate(self, item: Article):
         return item.published_at
@@ -32,12 +46,13 @@ class ArticleFeed(Feed):
         return item.updated_at
 
     def item_author_name(self, item: Article) -> str:
-        return ", ".join(str(a) for a in item.authors or []) or (
-            item.source.name if item.source else ""
+        return xml_text(
+            ", ".join(str(a) for a in item.authors or [])
+            or (item.source.name if item.source else "")
         )
 
     def item_categories(self, item: Article) -> list[str]:
-        return [t.name_zh or t.name_en for t in item.tags.all()]
+        return [xml_text(t.name_zh or t.name_en) for t in item.tags.all()]
 
     def item_extra_kwargs(self, item: Article) -> dict:
         return {}
@@ -72,7 +87,7 @@ class TopicRss(ArticleFeed):
         return get_object_or_404(Tag, slug=slug)
 
     def title(self, obj: Tag) -> str:
-        return _("News archive: %(topic)s") % {"topic": obj.name_zh or obj.name_en}
+        return _("News archive: %(topic)s") % {"topic": xml_text(obj.name_zh or obj.name_en)}
 
     def link(self, obj: Tag) -> str:
         return obj.get_absolute_url()
@@ -94,7 +109,7 @@ class SourceRss(ArticleFeed):
         return get_object_or_404(Source, slug=slug)
 
     def title(self, obj: Source) -> str:
-        return _("News archive: %(source)s") % {"source": obj.name}
+        return _("News archive: %(source)s") % {"source": xml_text(obj.name)}
 
     def link(self, obj: Source) -> str:
         return obj.get_absolute_url()
@@ -118,7 +133,7 @@ class SearchRss(ArticleFeed):
         return service.search(service.params_from_query(request.GET))
 
     def title(self, obj) -> str:
-        q = getattr(obj.params, "q", "")
+        q = xml_text(getattr(obj.params, "q", "")).strip()
         if q:
             return _("News archive: search for “%(q)s”") % {"q": q}
         return _("News archive: search")
@@ -139,13 +154,14 @@ class SearchAtom(SearchRss):
 
 
 def _search_feed(feed: Feed, request: HttpRequest) -> HttpResponse:
-    from archive.views import error_page
+    from archive.views import error_page, log_unavailable
 
     try:
         return feed(request)
     except service.SearchParamError as exc:
         return error_page(request, status=400, message=str(exc))
-    except service.SearchUnavailable:
+    except service.SearchUnavailable as exc:
+        log_unavailable(exc)
         return error_page(request, status=503, message="")
 
 

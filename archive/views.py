@@ -1,6 +1,7 @@
 """Reader pages: thin views that validate input, call search or the ORM, render."""
 
 import logging
+import time
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
@@ -20,6 +21,19 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 MAX_PK = 2**63 - 1
+# A broken index fails every search; log it once per interval, not once per request.
+UNAVAILABLE_LOG_INTERVAL = 60.0
+_unavailable_logged: dict[str, float] = {}
+
+
+def log_unavailable(exc: Exception) -> None:
+    """Log why search is unavailable, at most once per interval for the same reason."""
+    reason, now = str(exc), time.monotonic()
+    last = _unavailable_logged.get(reason)
+    if last is not None and now - last < UNAVAILABLE_LOG_INTERVAL:
+        return
+    _unavailable_logged[reason] = now
+    logger.error("search unavailable: %s", reason, exc_info=exc)
 
 
 class BadParameter(Exception):
@@ -98,8 +112,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
         results = service.search(params)
     except service.SearchParamError as exc:
         return error_page(request, status=400, message=str(exc))
-    except service.SearchUnavailable:
-        logger.exception("search unavailable")
+    except service.SearchUnavailable as exc:
+        log_unavailable(exc)
         return error_page(request, status=503, message="")
     if results.num_pages and results.page > results.num_pages:
         raise Http404(_("There is no page %(page)s.") % {"page": results.page})

@@ -1,0 +1,574 @@
+"""Hostile input against the public site: fuzzed search, stored and reflected XSS, headers.
+
+Covers RELIABILITY.md §8 S4/S5/S7/S8 (fuzz), S10/W7 (XSS), W2/W3/W4 (headers and
+protocol hygiene) where tests/test_views.py, test_api.py and test_admin.py do not already.
+"""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import Client
+from django.urls import include, path
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from archive.models import Article, ArticleTag, Language, Source, Tag
+from archive.search.indexer import drain_queue
+
+pytestmark = pytest.mark.django_db
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+EVIL_SOURCE = '"><img src=x onerror=alert(1)>'
+EVIL_TAG = "<script>alert(1)</script>"
+EVIL_TITLE = "经济 <svg onload=alert(2)> 改革"
+EVIL_BODY = "经济 <img src=x onerror=alert(3)// 改革 <iframe src=javascript:alert(4)>"
+# Our pages load scripts only from this site (/static/, the admin's /admin/jsi18n/) and
+# embed data only as json_script; any other script, img, svg or iframe element, or any
+# on…= attribute, came from untrusted text.
+LIVE_ELEMENT = re.compile(
+    r"<script\b(?![^>]*\b(src=\"/(?!/)|type=\"application/json\"))|<(img|svg|iframe)\b"
+)
+EVENT_ATTRIBUTE = re.compile(r"<[a-z]+\b[^>]*\son[a-z]+=")
+
+
+# --- Test-only URLs: a view that crashes, to see the 500 page ---------------------------
+def _explode(request):
+    raise RuntimeError("secret-detail-in-exception")
+
+
+urlpatterns = [
+    path("boom/", _explode),
+    path("", include("archive.urls")),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def evil_archive() -> Article:
+    """An indexed archive whose names, title and body all carry markup."""
+    source = Source.objects.create(name=EVIL_SOURCE, name_en=EVIL_SOURCE, slug="evil")
+    tag = Tag.objects.create(name_zh=EVIL_TAG, name_en=EVIL_TAG, slug="evil-tag")
+    article = Article.objects.create(
+        title=EVIL_TITLE,
+        body=EVIL_BODY,
+        language=Language.SIMPLIFIED,
+        source=source,
+        external_id="evil-1",
+        fingerprint="e",
+    )
+    ArticleTag.objects.create(article=article, tag=tag)
+    Article.objects.create(
+        title="Economy reform",
+        body="economy reform plan",
+        language=Language.ENGLISH,
+        external_id="en-1",
+        fingerprint="f",
+    )
+    drain_queue()
+    return article
+
+
+def assert_no_live_markup(html: str, where: str) -> None:
+    match = LIVE_ELEMENT.search(html) or EVENT_ATTRIBUTE.search(re.sub(r'="[^"]*"', '=""', html))
+    assert match is None, f"{where}: live markup {match and match.group(0)!r}"
+    assert not re.search(r"(href|src)=\"\s*javascript:", html), where
+
+
+# --- S4/S5/S7/S8: fuzzing search never gives a 500 ---------------------------------------
+METACHARS = st.sampled_from(
+    list("\"()[]{}*?~^:!+-&|\\/<>'`%") + [" OR ", " AND ", " NOT ", "TO", "django_ct:", "title:"]
+)
+CJK = st.sampled_from(["经济", "改革", "稀土", "衛生", "中华人民共和国", "economy", "ä¸­æ–‡"])
+QUERY = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=60),
+    st.lists(st.one_of(METACHARS, CJK), max_size=25).map("".join),
+    st.text(st.characters(min_codepoint=0, max_codepoint=0x1F), max_size=10),
+    st.just("(" * 3000),
+    st.just("经" * 5000),
+)
+ANY_VALUE = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["-1", "0", "1", "1.5", "abc", "9" * 40, "last", "2024-02-30", "99999"]),
+    st.sampled_from(["source_exact:x", '":~', "text:[a TO z] OR source_exact:x", "zh-hans"]),
+)
+PARAM_NAMES = st.sampled_from(
+    [
+        "page",
+        "page_size",
+        "source",
+        "topic",
+        "lang",
+        "language",
+        "year",
+        "month",
+        "date",
+        "start",
+        "end",
+        "date_from",
+        "date_to",
+        "sort",
+        "selected_facets",
+        "script",
+        "x",
+    ]
+)
+PARAMS = st.lists(st.tuples(PARAM_NAMES, ANY_VALUE), max_size=6)
+FUZZ = hsettings(
+    # 60 per endpoint in CI; set ARCHIVE_FUZZ_EXAMPLES=2000 for a longer local hunt.
+    max_examples=int(os.environ.get("ARCHIVE_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def fuzz_client():
+    evil_archive()
+    return Client(raise_request_exception=False)
+
+
+def _fuzz_request(client, url, q, params):
+    data: dict[str, list[str]] = {"q": [q]}
+    for name, value in params:
+        data.setdefault(name, []).append(value)
+    response = client.get(url, data, **EN)
+    return response
+
+
+@FUZZ
+@given(q=QUERY, params=PARAMS)
+def test_search_page_fuzzed_input_never_500(fuzz_client, q, params):
+    response = _fuzz_request(fuzz_client, "/search/", q, params)
+    assert response.status_code in {200, 400, 404}, (q, params)
+    html = response.content.decode()
+    assert "Traceback" not in html
+    assert_no_live_markup(html, "search page")
+
+
+@FUZZ
+@given(q=QUERY, params=PARAMS)
+def test_api_search_fuzzed_input_never_500(fuzz_client, q, params):
+    response = _fuzz_request(fuzz_client, "/api/search", q, params)
+    assert response.status_code in {200, 400, 404}, (q, params)
+    assert response["Content-Type"].startswith("application/json")
+    json.loads(response.content)
+
+
+@FUZZ
+@given(q=QUERY, params=PARAMS)
+def test_search_feed_fuzzed_input_never_500(fuzz_client, q, params):
+    response = _fuzz_request(fuzz_client, "/feeds/search/", q, params)
+    assert response.status_code in {200, 400, 404}, (q, params)
+
+
+BROWSE_URLS = st.sampled_from(
+    [
+        "/",
+        "/topics/",
+        "/sources/",
+        "/topics/evil-tag/",
+        "/sources/evil/",
+        "/archive/2025/",
+        "/archive/2025/9/",
+        "/articles/1/",
+        "/api/articles/1",
+        "/feeds/latest/",
+        "/sitemap.xml",
+        "/opensearch.xml",
+    ]
+)
+
+
+@FUZZ
+@given(url=BROWSE_URLS, params=PARAMS)
+def test_browse_pages_fuzzed_params_never_500(fuzz_client, url, params):
+    data: dict[str, list[str]] = {}
+    for name, value in params:
+        data.setdefault(name, []).append(value)
+    response = fuzz_client.get(url, data, **EN)
+    assert response.status_code in {200, 400, 404}, (url, params)
+
+
+@pytest.mark.parametrize("raw", ["q=%FF%FE", "q=%E7%BB%8F%00%E6", "q=%C0%AF", "q=%ED%A0%80"])
+@pytest.mark.parametrize("url", ["/search/", "/api/search", "/feeds/search/"])
+def test_search_invalid_utf8_in_the_address_is_not_a_500(client, url, raw):
+    evil_archive()
+    client.raise_request_exception = False
+    assert client.get(f"{url}?{raw}", **EN).status_code in {200, 400}
+
+
+def test_feeds_survive_control_characters_in_stored_text(client):
+    source = Source.objects.create(name="Bad\x0bSource", slug="bad")
+    Article.objects.create(
+        title="经济\x1b改革\x00",
+        body="正文\x0c第二段",
+        language=Language.SIMPLIFIED,
+        source=source,
+        external_id="ctl",
+        fingerprint="c",
+        authors=["作者\x07"],
+    )
+    drain_queue()
+    for url in [
+        "/feeds/latest/",
+        "/feeds/latest/atom/",
+        "/feeds/sources/bad/",
+        "/feeds/search/?q=经济",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        from xml.etree import ElementTree
+
+        ElementTree.fromstring(response.content)  # well-formed XML
+
+
+def test_search_field_syntax_is_not_a_filter(client):
+    evil_archive()
+    html = client.get("/search/", {"q": "source:Reuters"}, **EN).content.decode()
+    assert "Economy reform" not in html  # no field filter, no enumeration of the index
+    for q in ["title:* OR django_ct:*", "*e*", "published:[* TO *]", "eco*", "economy~9"]:
+        response = client.get("/search/", {"q": q}, **EN)
+        assert response.status_code == 200, q
+        assert response.context["results"].total == 0, q
+    # A bare "*" is no query at all: the same browse-everything page as an empty box.
+    star = client.get("/search/", {"q": "*"}).context["results"].total
+    assert star == client.get("/search/", {"q": ""}).context["results"].total
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="archive/search/service.py _filters: date_to=9999-12-31 + timedelta(days=1) "
+    "raises OverflowError, a 500 on /search/, /api/search and /feeds/search/",
+)
+@pytest.mark.parametrize("url", ["/search/", "/api/search", "/feeds/search/"])
+def test_search_last_possible_end_date_is_not_a_500(url):
+    client = Client(raise_request_exception=False)
+    response = client.get(url, {"date_from": "0001-01-01", "date_to": "9999-12-31"}, **EN)
+    assert response.status_code in {200, 400}
+
+
+def test_search_repeated_page_uses_the_last_value(client):
+    for n in range(25):
+        Article.objects.create(
+            title=f"经济 {n}",
+            body="经济",
+            language=Language.SIMPLIFIED,
+            external_id=f"p{n}",
+            fingerprint="p",
+        )
+    drain_queue()
+    first = client.get("/search/?q=经济&page=2&page=1")
+    again = client.get("/search/?q=经济&page=1")
+    assert first.status_code == again.status_code == 200
+    assert first.context["results"].page == 1
+
+
+def test_search_facet_attacks_are_refused_or_ignored_quickly(client):
+    evil_archive()
+    client.raise_request_exception = False
+    for query in [
+        "selected_facets=" + "%22%3A~",
+        "selected_facets=economicgrowthpolicies~9%20OR%20source_exact:x",
+        "source=text:[a%20TO%20z]%20OR%20source_exact:x",
+        "source=nosuch:foo",
+        "topic=garbage",
+        "source=" + "x" * 10000,
+        "&".join(["selected_facets=source_exact:x"] * 1200),
+    ]:
+        response = client.get(f"/search/?q=经济&{query}", **EN)
+        assert response.status_code in {200, 400}, query[:60]
+        assert "Traceback" not in response.content.decode()
+
+
+# --- S10 / W7: stored and reflected XSS ------------------------------------------------
+def test_stored_markup_is_escaped_in_results_facets_and_article(client):
+    article = evil_archive()
+    pages = {
+        "results": client.get("/search/", {"q": "经济"}, **EN),
+        "facets": client.get("/search/", {"q": "经济", "source": "evil"}, **EN),
+        "topic facet": client.get("/search/", {"topic": "evil-tag"}, **EN),
+        "article": client.get(article.get_absolute_url(), **EN),
+        "source page": client.get("/sources/evil/", **EN),
+        "topic page": client.get("/topics/evil-tag/", **EN),
+        "home": client.get("/", **EN),
+    }
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+        assert_no_live_markup(response.content.decode(), where)
+    results = pages["results"].content.decode()
+    assert "&lt;img" in results and "&lt;svg" in results
+    assert "&lt;script&gt;" in results  # the tag's name in the facet list, escaped
+    assert "&quot;&gt;&lt;img" in results  # the source's name in the facet list
+    highlights = re.findall(r"<(mark|span|em|b|strong)\b[^>]*>经济", results)
+    assert highlights, "the query is still highlighted with live markup"
+
+
+def test_facet_links_are_url_encoded(client):
+    Source.objects.create(name="A & B", slug="a-b")
+    evil_archive()
+    html = client.get("/search/", {"q": "经济"}, **EN).content.decode()
+    for href in re.findall(r'href="([^"]*)"', html):
+        assert "<" not in href and ">" not in href and " " not in href, href
+
+
+def test_stored_markup_is_plain_text_in_feeds_and_api(client):
+    article = evil_archive()
+    for url in [
+        "/feeds/search/?q=经济",
+        "/feeds/search/atom/?q=经济",
+        "/feeds/sources/evil/",
+        "/feeds/topics/evil-tag/",
+        "/feeds/latest/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert not re.search(r"<(script|img|svg|iframe)\b", body), url
+    data = client.get("/api/search", {"q": "经济"}).json()
+    hit = next(r for r in data["results"] if r["id"] == article.pk)
+    assert hit["title"] == EVIL_TITLE  # raw text in JSON fields, for clients to escape
+    for field in ("title_html", "snippet_html"):
+        assert_no_live_markup(hit[field], field)
+    response = client.get(
+        article.get_absolute_url().rstrip("/").replace("/articles", "/api/articles")
+    )
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "<script>alert(1)</script>",
+        '"><svg onload=alert(1)>',
+        "' onmouseover='x",
+        "经济</title><script>alert(1)</script>",
+        "</textarea><img src=x onerror=alert(1)>",
+    ],
+)
+def test_reflected_query_is_escaped_everywhere(client, q):
+    evil_archive()
+    for url in ["/search/", "/feeds/search/"]:
+        body = client.get(url, {"q": q}, **EN).content.decode()
+        assert "<script>alert" not in body and "<svg onload" not in body, url
+        assert "<img src=x" not in body, url
+    # The API echoes the raw text, but as JSON that no browser renders as HTML.
+    api = client.get("/api/search", {"q": q})
+    assert api["Content-Type"] == "application/json" and api.json()["query"] == q
+    html = client.get("/search/", {"q": q}, **EN).content.decode()
+    for value in re.findall(r'value="([^"]*)"', html):
+        assert "<" not in value and "'" not in value, value
+
+
+# --- W2 / W3 / W4: headers, errors, protocol hygiene -----------------------------------
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def test_security_headers_on_every_kind_of_page(client):
+    article = evil_archive()
+    for url in [
+        "/",
+        "/search/?q=x",
+        article.get_absolute_url(),
+        "/admin/login/",
+        "/nonexistent/",
+        "/api/search?q=x",
+        "/feeds/latest/",
+        "/search/?page=abc",
+    ]:
+        response = client.get(url, **EN)
+        for name, value in SECURITY_HEADERS.items():
+            assert response.get(name) == value, (url, name)
+        csp = response.get("Content-Security-Policy", "")
+        for directive in [
+            "default-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]:
+            assert directive in csp, (url, directive)
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, url
+        assert "Server" not in response, url
+
+
+def test_https_deployment_sends_hsts_and_secure_cookies(client, settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    response = client.get("/admin/login/", secure=True)
+    assert "max-age=31536000" in response["Strict-Transport-Security"]
+    csrf = response.cookies["csrftoken"]
+    assert csrf["secure"] and csrf["samesite"] == "Lax"
+    from django.contrib.auth import get_user_model
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_user_model().objects.create_superuser("boss", "b@example.org", "pw-123456789-abc")
+    login = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "boss", "password": "pw-123456789-abc"},
+        secure=True,
+    )
+    assert login.status_code == 302
+    session = login.cookies["sessionid"]
+    assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
+
+
+def test_bad_host_is_a_400(client):
+    client.raise_request_exception = False
+    response = client.get("/", HTTP_HOST="evil.example", **EN)
+    assert response.status_code == 400
+    assert "Traceback" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/search/", "/api/search", "/api/articles/1", "/feeds/latest/", "/feeds/search/", "/healthz"],
+)
+def test_trace_put_delete_are_refused(client, url):
+    evil_archive()
+    for method in ["TRACE", "PUT", "DELETE"]:
+        assert client.generic(method, url).status_code == 405, (method, url)
+
+
+def test_article_page_refuses_trace_and_post(client):
+    article = evil_archive()
+    assert client.generic("TRACE", article.get_absolute_url()).status_code == 405
+    assert client.post(article.get_absolute_url()).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "url", ["/.git/config", "/static/../settings.py", "/static/..%2Fsettings.py", "/.env"]
+)
+def test_private_files_are_not_served(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert b"SECRET_KEY" not in response.content
+
+
+@pytest.mark.urls("tests.test_security")
+def test_server_error_page_is_generic(settings):
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    response = client.get("/boom/", **EN)
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "secret-detail-in-exception" not in html and "Traceback" not in html
+    assert "SECRET_KEY" not in html and "urlpatterns" not in html
+    assert "Something went wrong" in html
+
+
+def test_not_found_page_lists_no_urls(client, settings):
+    settings.DEBUG = False
+    html = client.get("/nonexistent/", **EN).content.decode()
+    assert "URLconf" not in html and "admin/" not in html.split("<main")[-1][:2000]
+
+
+# --- W1: release gates -------------------------------------------------------------------
+def test_deploy_check_passes_with_production_settings(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "1",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+        "DJANGO_ALLOWED_HOSTS": "news.example.org",
+        "ARCHIVE_VAR_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+# Only the escaping highlighter's output may bypass autoescaping.
+ALLOWED_SAFE = {
+    ("templates/search/includes/archive.article.html", "hit.title_html|safe"),
+    ("templates/search/includes/archive.article.html", "hit.snippet_html|safe"),
+}
+
+
+def test_only_highlighter_output_skips_autoescape():
+    root = django_settings.BASE_DIR
+    found = set()
+    for file in (root / "templates").rglob("*.html"):
+        text = file.read_text(encoding="utf-8")
+        assert "{% autoescape off" not in text, file
+        for match in re.finditer(r"([\w.]+)\|safe\b", text):
+            found.add((str(file.relative_to(root)), match.group(0)))
+    assert found <= ALLOWED_SAFE
+    for file in (root / "archive").rglob("*.py"):
+        text = file.read_text(encoding="utf-8")
+        assert "yaml.load(" not in text and "shell=True" not in text, file
+        if "mark_safe(" in text or "SafeString(" in text:
+            assert file.parent.name == "search" and file.name == "highlight.py", file
+
+
+def test_source_homepage_with_javascript_is_not_linked(client):
+    Source.objects.create(name="Evil", slug="evil-home", homepage="javascript:alert(5)")
+    html = client.get("/sources/evil-home/", **EN).content.decode()
+    assert "javascript:" not in html
+
+
+# --- W7 in the admin: change pages and the bulk-action page -----------------------------
+def test_admin_change_and_action_pages_escape_stored_names(client, settings):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    boss = get_user_model().objects.create_superuser("boss", "b@example.org", "pw-123456789-abc")
+    client.force_login(boss)
+    article = evil_archive()
+    source, tag = article.source, Tag.objects.get(slug="evil-tag")
+    other = Tag.objects.create(name_zh="<b>别名</b>", name_en="<i>alias</i>", slug="alias")
+    other.merged_into = tag
+    other.save()
+    pages = {
+        "article change": client.get(reverse("admin:archive_article_change", args=[article.pk])),
+        "tag change": client.get(reverse("admin:archive_tag_change", args=[tag.pk])),
+        "source change": client.get(reverse("admin:archive_source_change", args=[source.pk])),
+        "action page": client.post(
+            reverse("admin:archive_article_changelist"),
+            {"action": "add_topic_action", "_selected_action": [str(article.pk)], "index": 0},
+        ),
+        "history": client.get(reverse("admin:archive_article_history", args=[article.pk])),
+    }
+    for where, response in pages.items():
+        assert response.status_code == 200, where
+        html = response.content.decode()  # the admin has its own svg icons and scripts
+        for payload in ["<script>alert", "<img src=x", "<svg onload", "<iframe", "<b>别名", "<i>"]:
+            assert payload not in html, (where, payload)
+    autocomplete = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "archive", "model_name": "articletag", "field_name": "tag", "term": "scr"},
+    )
+    assert autocomplete["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "javascript:x"])
+def test_language_switch_never_redirects_off_site(client, target):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
