@@ -277,7 +277,12 @@ def _filters(params: SearchParams) -> Filters:
         year=year,
         month=month,
         pub_from=_day_start(params.date_from) if params.date_from else None,
-        pub_to=_day_start(params.date_to + dt.timedelta(days=1)) if params.date_to else None,
+        # The last possible day (9999-12-31) has no "next day": it bounds nothing.
+        pub_to=(
+            _day_start(params.date_to + dt.timedelta(days=1))
+            if params.date_to and params.date_to < dt.date.max
+            else None
+        ),
     )
 
 
