@@ -7,6 +7,7 @@ a "did you mean". Results are cached per index generation.
 """
 
 import datetime as dt
+import hashlib
 import heapq
 import math
 import struct
@@ -15,6 +16,7 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -529,38 +531,52 @@ def search(params: SearchParams) -> SearchResults:
     )
 
 
+RELATED_TERMS = 8  # distinctive words of an article used to find its neighbours
+RELATED_MAX_DF = 0.05  # words in more than this share of articles say little
+
+
 def related_articles(article: Article, *, limit: int = 5) -> list[Article]:
-    """Articles most like this one ("more like this"), best first."""
+    """Articles most like this one ("more like this"), best first.
+
+    Scores other articles on this one's most distinctive words (tf-idf over the
+    folded title and the start of the body). Rare words only: common ones make
+    the query scan most of the index for little gain. The answer is cached per
+    index generation, since nothing it depends on changes in between.
+    """
+    searcher = get_searcher()
+    cache_key = (
+        "related:"
+        + hashlib.sha1(repr((generation_key(searcher), article.pk, limit)).encode()).hexdigest()
+    )
+    ids = cache.get(cache_key)
+    if ids is None:
+        ids = _related_ids(searcher, article, limit=limit)
+        cache.set(cache_key, ids, 3600)
+    found = Article.objects.select_related("source").prefetch_related("tags").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _related_ids(searcher, article: Article, *, limit: int) -> list[int]:
     from whoosh import query as wq
 
-    from archive.text import fold, segment
+    from archive.text import fold, segment, stem
 
-    searcher = get_searcher()
     text = fold(f"{article.title}\n{article.title}\n{(article.body or '')[:3000]}")
     counts: dict[str, int] = {}
     for word, _s, _e in segment(text):
         if len(word) >= 2:
-            counts[word] = counts.get(word, 0) + 1
-    if not counts:
-        return []
+            term = stem(word)
+            counts[term] = counts.get(term, 0) + 1
     reader = searcher.reader()
     total = max(searcher.doc_count(), 1)
     scored = []
-    for word, tf in counts.items():
-        term = word
-        from archive.text import stem
-
-        term = stem(word)
+    for term, tf in counts.items():
         df = reader.doc_frequency("body", term)
-        if df <= 1 or (total > 20 and df > total * 0.2):  # only this article, or too common
+        if df <= 1 or (total > 20 and df > total * RELATED_MAX_DF):
             continue
         scored.append((tf * math.log(total / df), term))
-    top_terms = [t for _w, t in heapq.nlargest(12, scored)]
+    top_terms = [term for _score, term in heapq.nlargest(RELATED_TERMS, scored)]
     if not top_terms:
         return []
-    q = wq.Or([wq.Term("body", t) for t in top_terms])
-    q = wq.AndNot(q, wq.Term("id", str(article.pk)))
-    results = searcher.search(q, limit=limit)
-    cols_ids = [int(hit["id"]) for hit in results]
-    found = Article.objects.in_bulk(cols_ids)
-    return [found[pk] for pk in cols_ids if pk in found]
+    q = wq.AndNot(wq.Or([wq.Term("body", t) for t in top_terms]), wq.Term("id", str(article.pk)))
+    return [int(hit["id"]) for hit in searcher.search(q, limit=limit)]
