@@ -531,8 +531,8 @@ def search(params: SearchParams) -> SearchResults:
     )
 
 
-RELATED_TERMS = 8  # distinctive words of an article used to find its neighbours
-RELATED_MAX_DF = 0.05  # words in more than this share of articles say little
+RELATED_TERMS = 6  # distinctive words of an article used to find its neighbours
+RELATED_MAX_DF = 0.02  # words in more than this share of articles say little
 
 
 def related_articles(article: Article, *, limit: int = 5) -> list[Article]:
