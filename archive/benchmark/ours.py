@@ -8,8 +8,7 @@ while the search API grows: a mode the service cannot switch off is reported.
 import dataclasses
 import time
 
-from archive.benchmark.queries import DEEP_PAGE, MODES, PAGE_SIZE, all_queries
-from archive.benchmark.stats import summarize_ms
+from archive.benchmark.queries import PAGE_SIZE, all_queries, measure_queries
 
 # Candidate SearchParams field names for switching facets / highlighting.
 _FACET_FLAGS = ("facets", "with_facets", "want_facets", "include_facets")
@@ -91,27 +90,8 @@ def measure_search(*, repeats: int) -> dict:
         first_search_s: float | None = time.perf_counter() - first
     except Exception:  # noqa: BLE001  (the per-query loop below records errors)
         first_search_s = None
-    timings: dict[str, list[float]] = {}
-    by_class: dict[str, list[float]] = {}
-    hits: dict[str, int] = {}
-    errors: list[str] = []
-    for cls, query in all_queries():
-        for mode in MODES:
-            for page_name, page in (("first", 1), ("deep", DEEP_PAGE)):
-                try:
-                    run_one(query, mode, page)
-                    for _ in range(repeats):
-                        cold()
-                        start = time.perf_counter()
-                        total = run_one(query, mode, page)
-                        elapsed = time.perf_counter() - start
-                        timings.setdefault(f"{mode}/{page_name}", []).append(elapsed)
-                        if mode == "faceted_highlighted" and page_name == "first":
-                            by_class.setdefault(cls, []).append(elapsed)
-                        if page == 1:
-                            hits[query] = total
-                except Exception as exc:  # noqa: BLE001  (recorded; the run goes on)
-                    errors.append(f"{query} {mode} p{page}: {exc.__class__.__name__}: {exc}")
+    measured = measure_queries(run_one, repeats=repeats, before_each=cold, record_errors=True)
+    timings, hits, errors = measured.timings, measured.hits, measured.errors
     # The same reader's page again (facets + highlighting), now answered from the cache.
     for _cls, query in all_queries():
         try:
@@ -124,10 +104,7 @@ def measure_search(*, repeats: int) -> dict:
             timings.setdefault("faceted_highlighted/first cached", []).append(
                 time.perf_counter() - start
             )
-    latency = {key: summarize_ms(values) for key, values in timings.items()}
-    latency["faceted_highlighted/first by class"] = {
-        cls: summarize_ms(values) for cls, values in by_class.items()
-    }
+    latency = measured.latency()
     notes = []
     if clear is None:
         notes.append("no result cache found to clear: repeated timings may be cache hits")

@@ -13,9 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.benchmark.queries import DEEP_PAGE, MODES, PAGE_SIZE, all_queries, query_terms
+from archive.benchmark.queries import (
+    PAGE_SIZE,
+    measure_queries,
+    query_terms,
+)
 from archive.benchmark.segment import segment_query, segment_text
-from archive.benchmark.stats import dir_size_mb, summarize_ms
+from archive.benchmark.stats import dir_size_mb
 
 FACETS = ("source", "topic", "language", "year")
 
@@ -72,25 +76,8 @@ def _measure(
     run_one: Callable[[str, str, int], int], *, repeats: int
 ) -> tuple[dict, dict[str, int]]:
     """Latency summaries per mode and page over the fixed query set, and hit counts."""
-    timings: dict[str, list[float]] = {}
-    by_class: dict[str, list[float]] = {}
-    hits: dict[str, int] = {}
-    for cls, query in all_queries():
-        for mode in MODES:
-            for page_name, page in (("first", 1), ("deep", DEEP_PAGE)):
-                run_one(query, mode, page)  # warm-up, not counted
-                for _ in range(repeats):
-                    start = time.perf_counter()
-                    total = run_one(query, mode, page)
-                    elapsed = time.perf_counter() - start
-                    timings.setdefault(f"{mode}/{page_name}", []).append(elapsed)
-                    if mode == "faceted_highlighted" and page_name == "first":
-                        by_class.setdefault(cls, []).append(elapsed)
-                hits[query] = total
-    summary = {key: summarize_ms(values) for key, values in timings.items()}
-    summary["faceted_highlighted/first by class"] = {
-        cls: summarize_ms(values) for cls, values in by_class.items()
-    }
+    measured = measure_queries(run_one, repeats=repeats)
+    summary, hits = measured.latency(), measured.hits
     return summary, hits
 
 

@@ -1,5 +1,11 @@
 """The fixed query set: every class a reader types, in both scripts and English."""
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from archive.benchmark.stats import summarize_ms
+
 QUERY_SET: dict[str, list[str]] = {
     "zh_common": ["经济", "发展", "习近平"],
     "zh_rare": ["稀土", "包头", "钕铁硼"],
@@ -27,3 +33,61 @@ def query_terms(query: str) -> tuple[list[str], bool]:
     """A query without quotes, and whether it was a quoted phrase."""
     phrase = query.startswith('"') and query.endswith('"')
     return query.strip('"').split(), phrase
+
+
+@dataclass
+class QueryTimings:
+    """Seconds per ``mode/page`` and per query class, hit counts, and recorded failures."""
+
+    timings: dict[str, list[float]] = field(default_factory=dict)
+    by_class: dict[str, list[float]] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def latency(self) -> dict:
+        """Percentile summaries, plus the reader's default page per query class."""
+        summary = {key: summarize_ms(values) for key, values in self.timings.items()}
+        summary["faceted_highlighted/first by class"] = {
+            cls: summarize_ms(values) for cls, values in self.by_class.items()
+        }
+        return summary
+
+
+def measure_queries(
+    run_one: Callable[[str, str, int], int],
+    *,
+    repeats: int,
+    warm_up: bool = True,
+    before_each: Callable[[], None] | None = None,
+    record_errors: bool = False,
+) -> QueryTimings:
+    """Time ``run_one(query, mode, page)`` over every query, mode and page.
+
+    ``warm_up`` runs each combination once untimed; ``before_each`` runs before
+    every timed call (e.g. to empty a result cache). With ``record_errors`` a
+    failing combination is recorded and the run goes on; otherwise it raises.
+    """
+    out = QueryTimings()
+    for cls, query in all_queries():
+        for mode in MODES:
+            for page_name, page in (("first", 1), ("deep", DEEP_PAGE)):
+                try:
+                    if warm_up:
+                        run_one(query, mode, page)
+                    for _ in range(repeats):
+                        if before_each is not None:
+                            before_each()
+                        start = time.perf_counter()
+                        total = run_one(query, mode, page)
+                        elapsed = time.perf_counter() - start
+                        out.timings.setdefault(f"{mode}/{page_name}", []).append(elapsed)
+                        if mode == "faceted_highlighted" and page_name == "first":
+                            out.by_class.setdefault(cls, []).append(elapsed)
+                        if page == 1:
+                            out.hits[query] = total
+                except Exception as exc:
+                    if not record_errors:
+                        raise
+                    message = f"{query} {mode} p{page}: {exc.__class__.__name__}: {exc}"
+                    out.errors.append(message[:200])
+    return out

@@ -12,8 +12,8 @@ import hashlib
 import time
 from datetime import datetime
 
-from archive.benchmark.queries import DEEP_PAGE, MODES, PAGE_SIZE, all_queries
-from archive.benchmark.stats import dir_size_mb, summarize_ms
+from archive.benchmark.queries import PAGE_SIZE, measure_queries
+from archive.benchmark.stats import dir_size_mb
 
 
 def _stock_index_class():
@@ -141,29 +141,9 @@ def run_stock(*, records: list[dict], index_dir: str, repeats: int) -> dict:
         return sqs.count()
 
     run_one("经济", "faceted_highlighted", 1)  # one warm-up: jieba's dictionary, the searcher
-    timings: dict[str, list[float]] = {}
-    by_class: dict[str, list[float]] = {}
-    hits: dict[str, int] = {}
-    errors: list[str] = []
-    for cls, query in all_queries():
-        for mode in MODES:
-            for page_name, page in (("first", 1), ("deep", DEEP_PAGE)):
-                try:
-                    for _ in range(repeats):
-                        t0 = time.perf_counter()
-                        total = run_one(query, mode, page)
-                        elapsed = time.perf_counter() - t0
-                        timings.setdefault(f"{mode}/{page_name}", []).append(elapsed)
-                        if mode == "faceted_highlighted" and page_name == "first":
-                            by_class.setdefault(cls, []).append(elapsed)
-                        if page == 1:
-                            hits[query] = total
-                except Exception as exc:  # noqa: BLE001  (the stock stack's failures are data)
-                    errors.append(f"{query} {mode} p{page}: {exc.__class__.__name__}: {exc}"[:200])
-    latency = {key: summarize_ms(values) for key, values in timings.items()}
-    latency["faceted_highlighted/first by class"] = {
-        cls: summarize_ms(values) for cls, values in by_class.items()
-    }
+    # One warm-up above only: the stock stack is slow, so each query is timed cold.
+    measured = measure_queries(run_one, repeats=repeats, warm_up=False, record_errors=True)
+    latency, hits, errors = measured.latency(), measured.hits, measured.errors
     return {
         "engine": "haystack 3.4 WhooshEngine + jieba ChineseAnalyzer (stock)",
         "docs": loaded,
