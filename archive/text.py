@@ -8,6 +8,7 @@ The Whoosh analyzers at the bottom are module-level classes because Whoosh
 pickles them into its table of contents.
 """
 
+import re
 import unicodedata
 from functools import cache, lru_cache
 
@@ -93,19 +94,12 @@ def is_cjk(ch: str) -> bool:
     return any(lo <= code <= hi for lo, hi in _CJK_RANGES)
 
 
+_CJK_RUN = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES) + "]+")
+
+
 def cjk_runs(folded: str) -> list[tuple[int, int]]:
     """(start, end) of every run of consecutive Chinese characters."""
-    runs, start = [], None
-    for i, ch in enumerate(folded):
-        if is_cjk(ch):
-            if start is None:
-                start = i
-        elif start is not None:
-            runs.append((start, i))
-            start = None
-    if start is not None:
-        runs.append((start, len(folded)))
-    return runs
+    return [match.span() for match in _CJK_RUN.finditer(folded)]
 
 
 # --- Words --------------------------------------------------------------------------
@@ -117,13 +111,12 @@ def stem(word: str) -> str:
     return word
 
 
-def _is_word(token: str) -> bool:
-    return any(ch.isalnum() for ch in token)
+_is_word = re.compile(r"[^\W_]").search  # has a letter or digit (str.isalnum)
 
 
 def segment(folded: str) -> list[tuple[str, int, int]]:
     """jieba (rjieba) accurate-mode words of folded text: (word, start, end), no punctuation."""
-    return [(w, s, e) for w, s, e in rjieba.tokenize(folded) if _is_word(w)]
+    return [token for token in rjieba.tokenize(folded) if _is_word(token[0])]
 
 
 def word_terms(folded: str) -> list[str]:
@@ -167,6 +160,17 @@ class _ArchiveTokenizer(Tokenizer):
     def _terms(self, folded: str):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def term_positions(self, value) -> dict[str, list[int]]:
+        """Every term of ``value`` with its positions, for indexing without Token objects."""
+        positions: dict[str, list[int]] = {}
+        for text, pos, _start, _end in self._terms(fold(value or "")):
+            found = positions.get(text)
+            if found is None:
+                positions[text] = [pos]
+            else:
+                found.append(pos)
+        return positions
+
     def __call__(
         self,
         value,
@@ -199,6 +203,12 @@ class _ArchiveTokenizer(Tokenizer):
 class WordTokenizer(_ArchiveTokenizer):
     """jieba words with consecutive positions; English words Porter-stemmed."""
 
+    def term_positions(self, value) -> dict[str, list[int]]:
+        positions: dict[str, list[int]] = {}
+        for pos, term in enumerate(word_terms(fold(value or ""))):
+            positions.setdefault(term, []).append(pos)
+        return positions
+
     def _terms(self, folded: str):
         for pos, (word, start, end) in enumerate(segment(folded)):
             yield stem(word), pos, start, end
@@ -206,6 +216,17 @@ class WordTokenizer(_ArchiveTokenizer):
 
 class GramTokenizer(_ArchiveTokenizer):
     """CJK unigrams and bigrams positioned at their character offset."""
+
+    def term_positions(self, value) -> dict[str, list[int]]:
+        positions: dict[str, list[int]] = {}
+        folded = fold(value or "")
+        for match in _CJK_RUN.finditer(folded):
+            run, base = match.group(), match.start()
+            for i, ch in enumerate(run):
+                positions.setdefault(ch, []).append(base + i)
+            for i in range(len(run) - 1):
+                positions.setdefault(run[i : i + 2], []).append(base + i)
+        return positions
 
     def _terms(self, folded: str):
         for text, pos in gram_terms(folded):

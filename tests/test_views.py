@@ -146,6 +146,21 @@ def test_article_page_shows_metadata_body_and_provenance(client):
     assert 'href="/topics/economy/"' in html
 
 
+def test_article_page_follows_edits_at_once_though_it_is_cached(client):
+    data = make_archive()
+    article, url = data["hans"], data["hans"].get_absolute_url()
+    assert 'href="/topics/health/"' not in text_of(client.get(url, **ZH))
+    ArticleTag.objects.create(article=article, tag=data["health"])
+    assert 'href="/topics/health/"' in text_of(client.get(url, **ZH))
+    article.title = "内蒙古稀土交易中心揭牌"
+    article.save()
+    html = text_of(client.get(url, **ZH))
+    assert "<title>内蒙古稀土交易中心揭牌 · 新华社" in html
+    assert "Home" in text_of(client.get(url, **EN))  # each interface language its own copy
+    Article.objects.filter(pk=article.pk).delete()
+    assert client.get(url, **ZH).status_code == 404
+
+
 def test_article_day_only_date_shows_only_the_day(client):
     data = make_archive()
     html = text_of(client.get(data["hant"].get_absolute_url(), **EN))

@@ -1,48 +1,133 @@
-"""Per-document facet values read from Whoosh columns, cached per segment.
+"""Per-document facet values read from Whoosh columns, as arrays, cached per segment.
 
 Segments never change once written (only their deletion lists do), so a segment's
-column values are read once per process and reused for every query.
+column values are read once per process. Each facet is stored as small integer
+codes per docnum (topics, which are several per document, as a CSR list), so
+filtering and counting a result set are a few NumPy operations, whatever its size.
 """
 
 import threading
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from archive.search.schema import UNDATED
 
-_FIELDS = ("id", "source", "topics", "language", "year", "month", "pub")
-_segment_cache: dict[tuple, dict[str, list]] = {}
+_SINGLE = ("source", "language", "year", "month")
+_segment_cache: dict[tuple, "_Segment"] = {}
 _columns_cache: dict[tuple, "Columns"] = {}
 _lock = threading.Lock()
+
+
+@dataclass
+class Coded:
+    """One single-valued facet: a code per docnum and the value of each code."""
+
+    codes: np.ndarray
+    values: list[str]
+
+    def code_set(self, wanted) -> np.ndarray:
+        lookup = {value: code for code, value in enumerate(self.values)}
+        return np.array([lookup[v] for v in wanted if v in lookup], dtype=np.int32)
+
+    def count(self, docs: np.ndarray) -> Counter:
+        return _counter(np.bincount(self.codes[docs], minlength=len(self.values)), self.values)
+
+
+@dataclass
+class Topics:
+    """Several topic codes per docnum: ``codes[starts[d]:starts[d + 1]]``."""
+
+    starts: np.ndarray
+    codes: np.ndarray
+    values: list[str]
+
+    def _gather(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row of ``docs`` each entry belongs to, topic code) for every entry of ``docs``."""
+        begin = self.starts[docs]
+        lengths = self.starts[docs + 1] - begin
+        rows = np.repeat(np.arange(len(docs)), lengths)
+        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return rows, self.codes[np.repeat(begin, lengths) + offsets]
+
+    def any_of(self, docs: np.ndarray, wanted) -> np.ndarray:
+        lookup = {value: code for code, value in enumerate(self.values)}
+        codes = np.array([lookup[v] for v in wanted if v in lookup], dtype=np.int32)
+        rows, entry_codes = self._gather(docs)
+        hit = np.zeros(len(docs), dtype=bool)
+        hit[rows[np.isin(entry_codes, codes)]] = True
+        return hit
+
+    def count(self, docs: np.ndarray) -> Counter:
+        _rows, entry_codes = self._gather(docs)
+        return _counter(np.bincount(entry_codes, minlength=len(self.values)), self.values)
+
+
+def _counter(counts: np.ndarray, values: list[str]) -> Counter:
+    return Counter({values[code]: int(counts[code]) for code in np.flatnonzero(counts)})
 
 
 @dataclass
 class Columns:
     """Facet values by docnum for the whole index, and the live (not deleted) docnums."""
 
-    ids: list[int]
-    source: list[str]
-    topics: list[tuple[str, ...]]
-    language: list[str]
-    year: list[str]
-    month: list[str]
-    pub: list[int | None]
-    live: list[int]
+    ids: np.ndarray  # article pk per docnum
+    source: Coded
+    topics: Topics
+    language: Coded
+    year: Coded
+    month: Coded
+    pub: np.ndarray  # seconds since the epoch; meaningful where ``dated``
+    dated: np.ndarray
+    live: np.ndarray  # live docnums, ascending
 
 
-def _read_segment(leaf) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for name in _FIELDS:
-        if leaf.has_column(name):
-            values = list(leaf.column_reader(name))
-        else:
-            values = [None] * leaf.doc_count_all()
-        out[name] = values
-    out["ids"] = [int(v) if v else 0 for v in out.pop("id")]
-    out["topics"] = [tuple(v.split()) if v else () for v in out["topics"]]
-    year = out["year"]
-    out["pub"] = [p if y and y != UNDATED else None for p, y in zip(out["pub"], year, strict=False)]
-    return out
+@dataclass
+class _Segment:
+    ids: np.ndarray
+    single: dict[str, tuple[list[str], list[str]]]  # name -> (values by docnum)
+    topic_lists: list[tuple[str, ...]]
+    pub: np.ndarray
+    dated: np.ndarray
+
+
+def _read_segment(leaf) -> _Segment:
+    count = leaf.doc_count_all()
+
+    def column(name: str) -> list:
+        return list(leaf.column_reader(name)) if leaf.has_column(name) else [None] * count
+
+    year = column("year")
+    pub = column("pub")
+    dated = [bool(y) and y != UNDATED for y in year]
+    return _Segment(
+        ids=np.array([int(v) if v else 0 for v in column("id")], dtype=np.int64),
+        single={name: [v or "" for v in column(name)] for name in _SINGLE},
+        topic_lists=[tuple(v.split()) if v else () for v in column("topics")],
+        pub=np.array([p if d and p is not None else 0 for p, d in zip(pub, dated, strict=True)]),
+        dated=np.array(dated, dtype=bool),
+    )
+
+
+def _encode(values: list[str]) -> Coded:
+    lookup: dict[str, int] = {}
+    codes = np.fromiter(
+        (lookup.setdefault(v, len(lookup)) for v in values), dtype=np.int32, count=len(values)
+    )
+    return Coded(codes, list(lookup))
+
+
+def _encode_topics(lists: list[tuple[str, ...]]) -> Topics:
+    lookup: dict[str, int] = {}
+    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    codes = np.fromiter(
+        (lookup.setdefault(t, len(lookup)) for topics in lists for t in topics),
+        dtype=np.int32,
+        count=int(lengths.sum()),
+    )
+    starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    return Topics(starts, codes, list(lookup))
 
 
 def columns(searcher, key) -> Columns:
@@ -52,13 +137,10 @@ def columns(searcher, key) -> Columns:
         if cached is not None:
             return cached
     reader = searcher.reader()
-    leaves = reader.leaf_readers()
-    merged: dict[str, list] = {
-        name: [] for name in ("ids", "source", "topics", "language", "year", "month", "pub")
-    }
-    live: list[int] = []
+    segments: list[_Segment] = []
+    live_parts: list[np.ndarray] = []
     seen_keys = set()
-    for leaf, offset in leaves:
+    for leaf, offset in reader.leaf_readers():
         if leaf.segment() is None or not leaf.doc_count_all():  # an empty index
             continue
         seg_key = (key[0], leaf.segment().segment_id())
@@ -69,19 +151,30 @@ def columns(searcher, key) -> Columns:
             data = _read_segment(leaf)
             with _lock:
                 _segment_cache[seg_key] = data
-        for name, values in data.items():
-            merged[name].extend(values)
+        segments.append(data)
         if leaf.has_deletions():
-            live.extend(offset + d for d in leaf.all_doc_ids())
+            live_parts.append(offset + np.fromiter(leaf.all_doc_ids(), dtype=np.int64))
         else:
-            live.extend(range(offset, offset + leaf.doc_count_all()))
-    result = Columns(live=live, **merged)
+            live_parts.append(np.arange(offset, offset + leaf.doc_count_all(), dtype=np.int64))
+    single = {name: _encode([v for seg in segments for v in seg.single[name]]) for name in _SINGLE}
+    result = Columns(
+        ids=_concat([seg.ids for seg in segments], np.int64),
+        topics=_encode_topics([t for seg in segments for t in seg.topic_lists]),
+        pub=_concat([seg.pub for seg in segments], np.int64),
+        dated=_concat([seg.dated for seg in segments], bool),
+        live=_concat(live_parts, np.int64),
+        **single,
+    )
     with _lock:
         for stale in [k for k in _segment_cache if k not in seen_keys]:
             del _segment_cache[stale]
         _columns_cache.clear()
         _columns_cache[key] = result
     return result
+
+
+def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
 
 @dataclass
@@ -106,34 +199,6 @@ class Filters:
         )
 
 
-GROUPS = ("source", "topic", "language", "date", "range")
-
-
-def _failures(doc: int, cols: Columns, f: Filters) -> list[str]:
-    failed = []
-    if f.sources and cols.source[doc] not in f.sources:
-        failed.append("source")
-    if f.topics and not f.topics.intersection(cols.topics[doc]):
-        failed.append("topic")
-    if f.languages and cols.language[doc] not in f.languages:
-        failed.append("language")
-    if f.year:
-        if f.month:
-            if cols.month[doc] != f.month:
-                failed.append("date")
-        elif cols.year[doc] != f.year:
-            failed.append("date")
-    if f.pub_from is not None or f.pub_to is not None:
-        pub = cols.pub[doc]
-        if (
-            pub is None
-            or (f.pub_from is not None and pub < f.pub_from)
-            or (f.pub_to is not None and pub >= f.pub_to)
-        ):
-            failed.append("range")
-    return failed
-
-
 @dataclass
 class FacetCounts:
     source: Counter
@@ -142,44 +207,61 @@ class FacetCounts:
     date: Counter  # years, or months of the selected year
 
 
-def filter_and_count(docs, cols: Columns, f: Filters) -> tuple[list[int], FacetCounts]:
+def _checks(docs: np.ndarray, cols: Columns, f: Filters) -> dict[str, np.ndarray]:
+    """For each active filter group, which of ``docs`` pass it."""
+    checks: dict[str, np.ndarray] = {}
+    if f.sources:
+        checks["source"] = np.isin(cols.source.codes[docs], cols.source.code_set(f.sources))
+    if f.topics:
+        checks["topic"] = cols.topics.any_of(docs, f.topics)
+    if f.languages:
+        checks["language"] = np.isin(cols.language.codes[docs], cols.language.code_set(f.languages))
+    if f.year:
+        coded, wanted = (cols.month, f.month) if f.month else (cols.year, f.year)
+        checks["date"] = np.isin(coded.codes[docs], coded.code_set([wanted]))
+    if f.pub_from is not None or f.pub_to is not None:
+        ok = cols.dated[docs].copy()
+        pub = cols.pub[docs]
+        if f.pub_from is not None:
+            ok &= pub >= f.pub_from
+        if f.pub_to is not None:
+            ok &= pub < f.pub_to
+        checks["range"] = ok
+    return checks
+
+
+def _passing(checks: dict[str, np.ndarray], size: int, *, ignore: str | None = None):
+    ok = np.ones(size, dtype=bool)
+    for group, passed in checks.items():
+        if group != ignore:
+            ok &= passed
+    return ok
+
+
+def filter_and_count(docs, cols: Columns, f: Filters) -> tuple[np.ndarray, FacetCounts]:
     """Docs passing every filter, and facet counts where each facet ignores its own filter.
 
     Several values of one facet OR together; different facets AND. A facet's counts
     are over the documents that pass all the *other* filters, so a reader can add a
-    second value of the same facet.
+    second value of the same facet. ``docs`` keeps its order in the answer.
     """
-    counts = FacetCounts(Counter(), Counter(), Counter(), Counter())
-    by_month = bool(f.year and f.year != UNDATED)
-    if not f.active:
-        docs = list(docs)
-        counts.source.update(cols.source[d] for d in docs)
-        for d in docs:
-            counts.topic.update(cols.topics[d])
-        counts.language.update(cols.language[d] for d in docs)
-        counts.date.update(cols.year[d] for d in docs)
-        return docs, counts
-    passed: list[int] = []
-    for d in docs:
-        failed = _failures(d, cols, f)
-        if not failed:
-            passed.append(d)
-            counts.source[cols.source[d]] += 1
-            counts.topic.update(cols.topics[d])
-            counts.language[cols.language[d]] += 1
-        elif len(failed) == 1:
-            group = failed[0]
-            if group == "source":
-                counts.source[cols.source[d]] += 1
-            elif group == "topic":
-                counts.topic.update(cols.topics[d])
-            elif group == "language":
-                counts.language[cols.language[d]] += 1
-        if "date" not in failed or failed == ["date"]:
-            if len(failed) == (1 if "date" in failed else 0):
-                if by_month:
-                    if cols.year[d] == f.year:
-                        counts.date[cols.month[d]] += 1
-                else:
-                    counts.date[cols.year[d]] += 1
+    docs = np.asarray(docs, dtype=np.int64)
+    checks = _checks(docs, cols, f)
+    passed = docs[_passing(checks, len(docs))] if checks else docs
+
+    def among(group: str) -> np.ndarray:
+        return docs[_passing(checks, len(docs), ignore=group)] if checks else docs
+
+    date_docs = among("date")
+    if f.year and f.year != UNDATED:  # months of the selected year
+        in_year = np.isin(cols.year.codes[date_docs], cols.year.code_set([f.year]))
+        date_counts = cols.month.count(date_docs[in_year])
+    else:
+        date_counts = cols.year.count(date_docs)
+    counts = FacetCounts(
+        source=cols.source.count(among("source")),
+        topic=cols.topics.count(among("topic")),
+        language=cols.language.count(among("language")),
+        date=date_counts,
+    )
     return passed, counts

@@ -1,6 +1,7 @@
 """Bilingual glossary expansion: a query for one term of a pair also finds the other."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from archive.models import GlossaryTerm
 from archive.search.query import Clause, ParsedQuery, Piece, _pieces
@@ -14,17 +15,22 @@ class Pair:
     en_terms: tuple[str, ...]
 
 
+@lru_cache(maxsize=4096)
+def _pair(zh: str, en: str) -> Pair | None:
+    """A glossary row as query pieces (segmenting is the costly part, so it is remembered)."""
+    zh_pieces, en_pieces = _pieces(zh), _pieces(en)
+    if len(zh_pieces) != 1 or zh_pieces[0].kind != "run":
+        return None
+    en_terms = tuple(t for p in en_pieces if p.kind == "words" for t in p.terms)
+    if not en_terms or any(p.kind != "words" for p in en_pieces):
+        return None
+    return Pair(zh=zh, en=en, zh_folded=zh_pieces[0].folded, en_terms=en_terms)
+
+
 def load_pairs() -> list[Pair]:
-    pairs = []
-    for zh, en in GlossaryTerm.objects.values_list("zh", "en"):
-        zh_pieces, en_pieces = _pieces(zh), _pieces(en)
-        if len(zh_pieces) != 1 or zh_pieces[0].kind != "run":
-            continue
-        en_terms = tuple(t for p in en_pieces if p.kind == "words" for t in p.terms)
-        if not en_terms or any(p.kind != "words" for p in en_pieces):
-            continue
-        pairs.append(Pair(zh=zh, en=en, zh_folded=zh_pieces[0].folded, en_terms=en_terms))
-    return pairs
+    """The glossary as it is now (one query; each row's parsing is cached)."""
+    pairs = (_pair(zh, en) for zh, en in GlossaryTerm.objects.values_list("zh", "en"))
+    return [pair for pair in pairs if pair is not None]
 
 
 def _simple_terms(clause: Clause) -> tuple[str, ...] | None:

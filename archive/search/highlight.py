@@ -4,11 +4,15 @@ Matching happens on folded text (so 苏权 finds 蘇權); the folded spans are m
 back to the original characters, and only our own ``<mark>`` tags are live HTML.
 """
 
+import re
 from html import escape
 
-from archive.text import fold_with_map, segment, stem
+from archive.text import fold_with_map, stem
 
 SNIPPET_CHARS = 180
+# The words jieba makes of Latin text (runs of letters and digits), found directly:
+# segmenting a whole article just to find its English words costs far more.
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 def _spans(folded: str, runs: set[str], words: set[str]) -> list[tuple[int, int]]:
@@ -21,9 +25,9 @@ def _spans(folded: str, runs: set[str], words: set[str]) -> list[tuple[int, int]
             spans.append((start, start + len(run)))
             start = folded.find(run, start + 1)
     if words:
-        for word, start, end in segment(folded):
-            if word.isascii() and stem(word) in words:
-                spans.append((start, end))
+        for match in _ASCII_WORD.finditer(folded):
+            if stem(match.group()) in words:
+                spans.append(match.span())
     spans.sort()
     merged: list[list[int]] = []
     for start, end in spans:

@@ -12,7 +12,7 @@ from whoosh.index import LockError
 
 from archive.models import Article, IndexTask
 from archive.search import storage
-from archive.search.schema import article_document
+from archive.search.schema import ArchiveCodec, article_document
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def _writer(ix, **kwargs):
     """A Whoosh writer, retried a few times if something outside us holds its lock."""
     for attempt in range(3):
         try:
-            return ix.writer(timeout=WRITER_TIMEOUT, **kwargs)
+            return ix.writer(timeout=WRITER_TIMEOUT, codec=ArchiveCodec(), **kwargs)
         except LockError:
             if attempt == 2:
                 raise
@@ -125,7 +125,7 @@ def _rebuild_locked(*, stdout, procs, limitmb, batch) -> int:
     started = time.monotonic()
     written = 0
     try:
-        kwargs = {"limitmb": limitmb}
+        kwargs = {"limitmb": limitmb, "codec": ArchiveCodec()}
         if procs > 1:
             kwargs.update(procs=procs, multisegment=True)
         writer = ix.writer(**kwargs)
@@ -209,7 +209,7 @@ def optimize(*, stdout=None) -> None:
     with storage.writer_lock(timeout=LOCK_TIMEOUT):
         ix = storage.open_current()
         try:
-            ix.optimize()
+            _writer(ix).commit(optimize=True)
         finally:
             ix.close()
     _say(stdout, "index: optimized")

@@ -16,16 +16,18 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from archive.models import Article, Language, Source, Tag
-from archive.search import glossary, highlight
+from archive.search import engine, glossary, highlight
 from archive.search import query as q_mod
 from archive.search.facets import Columns, Filters, columns, filter_and_count
 from archive.search.schema import UNDATED
 from archive.search.storage import SearchUnavailable, generation_key, get_searcher
+from archive.text import fold
 
 __all__ = [
     "FacetValue",
@@ -245,8 +247,8 @@ class _Core:
     """What a query costs to compute, independent of page rendering."""
 
     total: int
-    ordered: list[int]  # docnums in result order (all of them)
-    scores: dict[int, float]
+    ordered: np.ndarray  # docnums in result order (all of them)
+    scores: np.ndarray | None  # relevance scores aligned with ``ordered``
     counts: object
     understood: Understood
     runs: set[str]
@@ -288,51 +290,40 @@ def _filters(params: SearchParams) -> Filters:
     )
 
 
-def _order_by_date(docs: list[int], cols: Columns, *, newest: bool) -> list[int]:
-    pub, ids = cols.pub, cols.ids
-    dated = [d for d in docs if pub[d] is not None]
-    undated = [d for d in docs if pub[d] is None]
-    dated.sort(key=lambda d: (pub[d], ids[d]), reverse=newest)
-    undated.sort(key=lambda d: ids[d], reverse=newest)
-    return dated + undated
+def _order_by_date(docs: np.ndarray, cols: Columns, *, newest: bool) -> np.ndarray:
+    """Dated documents by date (then id), undated ones after them by id."""
+    dated = cols.dated[docs]
+    with_date, without = docs[dated], docs[~dated]
+    with_date = with_date[np.lexsort((cols.ids[with_date], cols.pub[with_date]))]
+    without = without[np.argsort(cols.ids[without], kind="stable")]
+    if newest:
+        with_date, without = with_date[::-1], without[::-1]
+    return np.concatenate((with_date, without))
 
 
-def _compute(params: SearchParams, searcher, cols: Columns) -> _Core:
+def _compute(params: SearchParams, searcher, key: tuple, cols: Columns) -> _Core:
     parsed = q_mod.parse(params.q)
     pairs = glossary.load_pairs() if not parsed.empty else []
     also = glossary.expand(parsed, pairs)
     segments = [s for c in parsed.clauses for p in c.pieces for s in p.display]
     folded_q = " ".join(c.raw for c in parsed.clauses)
-    from archive.text import fold
-
     understood = Understood(segments=segments, folded=fold(folded_q), also_searched=also)
     runs, words = q_mod.highlight_terms(parsed)
-    f = _filters(params)
-    scores: dict[int, float] = {}
-    if parsed.empty:
-        candidates = cols.live
-        whoosh_query = None
-    else:
-        whoosh_query = q_mod.build_query(parsed)
-        candidates = searcher.docs_for_query(whoosh_query)
-    passed, counts = filter_and_count(candidates, cols, f)
+    matches = None if parsed.empty else engine.evaluate(searcher, key, q_mod.build_query(parsed))
+    candidates = cols.live if matches is None else matches.docs
+    passed, counts = filter_and_count(candidates, cols, _filters(params))
     sort = params.sort
-    if whoosh_query is None and sort == "relevance":
+    if matches is None and sort == "relevance":
         sort = "newest"
-    if sort == "relevance" and passed:
-        # Score only as many as the deepest page we allow to be cached; rest by date.
-        limit = min(len(passed), 1000)
-        results = searcher.search(
-            whoosh_query, limit=limit, filter=set(passed) if f.active else None
-        )
-        top = [hit.docnum for hit in results]
-        scores = {hit.docnum: hit.score for hit in results}
-        rest_set = set(passed) - set(top)
-        ordered = top + _order_by_date(list(rest_set), cols, newest=True) if rest_set else top
+    scores = None
+    if sort == "relevance":
+        passed_scores = matches.scores[np.searchsorted(matches.docs, passed)]
+        order = np.lexsort((passed, -passed_scores))  # best first; ties in index order
+        ordered, scores = passed[order], passed_scores[order]
     else:
         ordered = _order_by_date(passed, cols, newest=sort != "oldest")
     suggestion = None
-    if not passed and not parsed.empty:
+    if not len(passed) and not parsed.empty:
         suggestion = _suggest(parsed, searcher)
     return _Core(
         total=len(passed),
@@ -382,16 +373,32 @@ def _suggest(parsed, searcher) -> str | None:
     return " ".join(out) if changed else None
 
 
-def _facet_values(params: SearchParams, counts, cols: Columns) -> dict[str, list[FacetValue]]:
-    sources = dict(
-        Source.objects.filter(slug__in=[s for s in counts.source if s]).values_list("slug", "name")
-    )
-    tags = {
-        slug: (zh, en)
-        for slug, zh, en in Tag.objects.filter(slug__in=list(counts.topic)).values_list(
-            "slug", "name_zh", "name_en"
-        )
-    }
+_labels_lock = threading.Lock()
+_labels_cache: dict[tuple, tuple[dict, dict]] = {}
+
+
+def _labels(key: tuple) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """Source names and topic names by slug, read once per index generation.
+
+    Renaming a source or topic re-indexes its articles, so a new generation
+    follows every rename.
+    """
+    with _labels_lock:
+        found = _labels_cache.get(key)
+    if found is None:
+        sources = dict(Source.objects.values_list("slug", "name"))
+        tags = {
+            slug: (zh, en) for slug, zh, en in Tag.objects.values_list("slug", "name_zh", "name_en")
+        }
+        found = (sources, tags)
+        with _labels_lock:
+            _labels_cache.clear()
+            _labels_cache[key] = found
+    return found
+
+
+def _facet_values(params: SearchParams, counts, key: tuple) -> dict[str, list[FacetValue]]:
+    sources, tags = _labels(key)
     lang_labels = {code: str(label) for code, label in Language.choices}
     selected_sources, selected_topics = set(params.sources), set(params.topics)
     selected_langs = set(params.languages)
@@ -460,6 +467,14 @@ def _load_articles(ids: list[int]) -> dict[int, Article]:
     return {a.pk: a for a in articles}
 
 
+def index_generation() -> tuple | None:
+    """The live index generation (for cache keys), or None when there is no index."""
+    try:
+        return generation_key(get_searcher())
+    except SearchUnavailable:
+        return None
+
+
 def warm_up() -> None:
     """Open the index and load the facet columns, so a worker's first search is quick.
 
@@ -485,7 +500,7 @@ def search(params: SearchParams) -> SearchResults:
             if core is not None:
                 _result_cache.move_to_end(cache_key)
         if core is None:
-            core = _compute(params, searcher, cols)
+            core = _compute(params, searcher, key, cols)
             with _cache_lock:
                 _result_cache[cache_key] = core
                 while len(_result_cache) > CACHE_SIZE:
@@ -502,10 +517,15 @@ def search(params: SearchParams) -> SearchResults:
         )
     start = (params.page - 1) * params.page_size
     page_docs = core.ordered[start : start + params.page_size]
-    ids = [cols.ids[d] for d in page_docs]
+    ids = cols.ids[page_docs].tolist()
+    scores = (
+        core.scores[start : start + params.page_size].tolist()
+        if core.scores is not None
+        else [None] * len(ids)
+    )
     articles = _load_articles(ids)
     hits = []
-    for docnum, pk in zip(page_docs, ids, strict=True):
+    for score, pk in zip(scores, ids, strict=True):
         article = articles.get(pk)
         if article is None:  # deleted since the index was written; the indexer will catch up
             continue
@@ -515,8 +535,8 @@ def search(params: SearchParams) -> SearchResults:
         else:
             title_html = highlight.render(article.title, [])
             snippet_html = highlight.render(article.body[: highlight.SNIPPET_CHARS], [])
-        hits.append(Hit(article, title_html, snippet_html, core.scores.get(docnum)))
-    facets = _facet_values(params, core.counts, cols) if params.facets else {}
+        hits.append(Hit(article, title_html, snippet_html, score))
+    facets = _facet_values(params, core.counts, key) if params.facets else {}
     return SearchResults(
         params=params,
         understood=core.understood,
