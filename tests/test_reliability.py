@@ -62,9 +62,10 @@ def _damage(how: str) -> None:
     if how == "truncated toc":
         for toc in live.glob("*.toc"):
             toc.write_bytes(b"")
-    else:
-        for seg in live.glob("*.seg"):
-            seg.unlink()
+    else:  # every file of every segment, whether compound (.seg) or separate files
+        for segment_file in live.glob("MAIN_*"):
+            if segment_file.suffix != ".toc" and segment_file.name != "MAIN_WRITELOCK":
+                segment_file.unlink()
     _new_worker()
 
 

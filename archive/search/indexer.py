@@ -23,6 +23,13 @@ BULK_REBUILD_FROM = 5000  # queued changes; a fresh build beats this many update
 COMMIT_EVERY = 10  # batches per index commit while draining
 
 
+# How every segment is written. Separate files, not Whoosh's "compound" segment
+# file: opening a compound segment copies it whole into the reading process's
+# memory (BytesIO over the mmap), so each web worker would hold the entire index;
+# separate files are read through the OS page cache, shared by all processes.
+WRITER_OPTIONS = {"codec": ArchiveCodec(), "compound": False}
+
+
 def _articles():
     return Article.objects.select_related("source", "source__merged_into").prefetch_related(
         "tags", "tags__merged_into"
@@ -38,7 +45,7 @@ def _writer(ix, **kwargs):
     """A Whoosh writer, retried a few times if something outside us holds its lock."""
     for attempt in range(3):
         try:
-            return ix.writer(timeout=WRITER_TIMEOUT, codec=ArchiveCodec(), **kwargs)
+            return ix.writer(timeout=WRITER_TIMEOUT, **WRITER_OPTIONS, **kwargs)
         except LockError:
             if attempt == 2:
                 raise
@@ -125,7 +132,7 @@ def _rebuild_locked(*, stdout, procs, limitmb, batch) -> int:
     started = time.monotonic()
     written = 0
     try:
-        kwargs = {"limitmb": limitmb, "codec": ArchiveCodec()}
+        kwargs = {"limitmb": limitmb, **WRITER_OPTIONS}
         if procs > 1:
             kwargs.update(procs=procs, multisegment=True)
         writer = ix.writer(**kwargs)
