@@ -122,3 +122,24 @@ def test_commands_build_update_and_ensure(capsys):
     assert find("稀土")
     call_command("run_indexer", "--once", stdout=out)
     assert "stopped" in out.getvalue()
+
+
+def test_an_index_from_an_older_version_is_rebuilt_at_start_up():
+    """An index whose fields store positions the old way is replaced, not misread."""
+    from whoosh import index as whoosh_index
+    from whoosh.formats import Positions
+
+    from archive.search.schema import build_schema
+
+    old_article = make_article("稀土交易中心", "包头稀土交易所升级。")
+    schema = build_schema()
+    for name in ("title", "body", "grams", "tgrams"):
+        schema[name].format = Positions(field_boost=1.0)
+    path = storage.index_root() / "gen-old"
+    path.mkdir(parents=True)
+    whoosh_index.create_in(str(path), schema).close()
+    storage.publish(path)
+    out = StringIO()
+    call_command("ensure_index", stdout=out)
+    assert "older version" in out.getvalue()
+    assert find("稀土") == [old_article.pk]

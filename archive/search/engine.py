@@ -13,7 +13,6 @@ same query objects (``Term``, ``Phrase``, ``And``, ``Or``, ``AndMaybe``,
 whose frequency is its number of occurrences.
 """
 
-import pickle
 import threading
 from dataclasses import dataclass
 from functools import reduce
@@ -25,13 +24,14 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from archive.search.schema import PackedPositions
+
 K1 = 1.2
 B = 0.75
 LENGTH_FIELDS = ("title", "body", "grams", "tgrams")
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _ROW_STRIDE = 1 << 32  # (row, position) pairs packed into one int64
-_PICKLE_HEADER = b"\x80\x02"  # Whoosh encodes positions as protocol-2 pickled deltas
 
 
 @dataclass
@@ -163,40 +163,23 @@ def _read_postings(stats: IndexStats, fieldname: str, text: str, *, positions: b
 
 
 def _decode_positions(fmt, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of many postings at once: (count per posting, all positions flat).
-
-    Whoosh stores a posting's positions as a 4-byte count and a pickled list of
-    deltas; unpickling them one by one is most of a phrase query's cost, so the
-    pickles are spliced into one list of lists and read in a single call.
-    """
-    bodies = []
-    for value in values:
-        if value[4:6] != _PICKLE_HEADER:
-            return _decode_one_by_one(fmt, values)
-        bodies.append(value[6:-1] if value.endswith(b".") else value[6:])
-    stream = b"".join((b"\x80\x02(", *bodies, b"l."))
-    try:
-        lists = pickle.loads(stream)
-    except (pickle.UnpicklingError, EOFError, ValueError):
-        return _decode_one_by_one(fmt, values)
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(lengths.sum()))
-    return lengths, _cumsum_per_row(deltas, lengths)
+    """Positions of many postings at once: (count per posting, all positions flat)."""
+    if isinstance(fmt, PackedPositions):
+        # Each value: a 4-byte count, then uint32 positions; drop the counts.
+        words = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) // 4
+        flat = np.frombuffer(b"".join(values), dtype="<u4")
+        keep = np.ones(len(flat), dtype=bool)
+        keep[np.cumsum(words) - words] = False
+        return words - 1, flat[keep].astype(np.int64)
+    return _decode_one_by_one(fmt, values)
 
 
 def _decode_one_by_one(fmt, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Any other positions format (an index written by an older version), value by value."""
     lists = [fmt.decode_positions(value) for value in values]
     lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     flat = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(lengths.sum()))
     return lengths, flat
-
-
-def _cumsum_per_row(deltas: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Running sums of ``deltas`` restarting at every row (rows of ``lengths`` items)."""
-    totals = np.cumsum(deltas)
-    padded = np.concatenate(([0], totals))  # padded[j]: the sum of the first j deltas
-    before_row = padded[np.cumsum(lengths) - lengths]
-    return totals - np.repeat(before_row, lengths)
 
 
 class Evaluator:

@@ -12,7 +12,7 @@ from whoosh.index import LockError
 
 from archive.models import Article, IndexTask
 from archive.search import storage
-from archive.search.schema import ArchiveCodec, article_document
+from archive.search.schema import ArchiveCodec, article_document, build_schema
 
 logger = logging.getLogger(__name__)
 
@@ -232,14 +232,28 @@ def index_matches_database() -> bool:
         ix.close()
 
 
+def schema_is_current(schema) -> bool:
+    """Does an index's schema have this version's fields and storage formats?"""
+    expected = build_schema()
+    return set(schema.names()) == set(expected.names()) and all(
+        type(schema[name].format) is type(expected[name].format) for name in expected.names()
+    )
+
+
 def ensure_index(*, stdout=None) -> str:
     """Build the index if missing or unreadable, else apply the queue; rebuild on drift."""
     try:
-        storage.open_current().close()
+        ix = storage.open_current()
     except storage.SearchUnavailable as exc:
         _say(stdout, f"index: {exc}; building it")
         rebuild(stdout=stdout)
         return "built"
+    current = schema_is_current(ix.schema)
+    ix.close()
+    if not current:
+        _say(stdout, "index: written by an older version of the archive; rebuilding")
+        rebuild(stdout=stdout)
+        return "rebuilt"
     drain_queue(stdout=stdout)
     if not index_matches_database():
         _say(stdout, "index: document count differs from the database; rebuilding")
