@@ -598,5 +598,10 @@ def _related_ids(searcher, article: Article, *, limit: int) -> list[int]:
     top_terms = [term for _score, term in heapq.nlargest(RELATED_TERMS, scored)]
     if not top_terms:
         return []
-    q = wq.AndNot(wq.Or([wq.Term("body", t) for t in top_terms]), wq.Term("id", str(article.pk)))
-    return [int(hit["id"]) for hit in searcher.search(q, limit=limit)]
+    key = generation_key(searcher)
+    matches = engine.evaluate(searcher, key, wq.Or([wq.Term("body", t) for t in top_terms]))
+    ids = columns(searcher, key).ids[matches.docs]
+    others = ids != article.pk
+    ids, scores = ids[others], matches.scores[others]
+    best = np.lexsort((ids, -scores))[:limit]  # highest score first; ties by id
+    return ids[best].tolist()
