@@ -188,3 +188,24 @@ def test_facet_filters_and_counts_agree_with_a_document_by_document_count(archiv
     expected_passed, expected_sources = _facet_truth(f, cols.live.tolist(), cols)
     assert passed.tolist() == expected_passed
     assert dict(counts.source) == expected_sources
+
+
+def test_facet_columns_hold_each_articles_own_source_year_and_topics(archive):
+    searcher = get_searcher()
+    cols = columns(searcher, generation_key(searcher))
+    articles = Article.objects.select_related("source").prefetch_related("tags").in_bulk()
+    assert sorted(cols.ids[cols.live].tolist()) == sorted(articles)
+    for doc in cols.live.tolist():
+        article = articles[int(cols.ids[doc])]
+        assert cols.source.values[cols.source.codes[doc]] == (
+            article.source.slug if article.source else ""
+        )
+        local_year = timezone.localtime(article.published_at).year if article.published_at else None
+        assert cols.year.values[cols.year.codes[doc]] == (
+            str(local_year) if local_year else UNDATED
+        )
+        assert bool(cols.dated[doc]) == (article.published_at is not None)
+        if article.published_at:
+            assert cols.pub[doc] == int(article.published_at.timestamp())
+        topics = cols.topics.codes[cols.topics.starts[doc] : cols.topics.starts[doc + 1]]
+        assert {cols.topics.values[c] for c in topics} == {t.slug for t in article.tags.all()}

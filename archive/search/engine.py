@@ -24,6 +24,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from archive.search.column_io import numeric_values
 from archive.search.schema import PackedPositions
 
 K1 = 1.2
@@ -84,9 +85,9 @@ def _leaf_lengths(leaf, fieldname: str) -> np.ndarray:
     perdoc = getattr(leaf, "_perdoc", None)
     lenfield = _lenfield(fieldname)
     if perdoc is not None and perdoc.has_column(lenfield):
-        column = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
-        codes = np.fromiter((column[i] for i in range(count)), dtype=np.uint8, count=count)
-        return _BYTE_LENGTHS[codes]
+        codes = numeric_values(perdoc.column_reader(lenfield, LENGTHS_COLUMN), count)
+        if codes is not None:
+            return _BYTE_LENGTHS[codes.astype(np.uint8)]
     return np.array(
         [leaf.doc_field_length(i, fieldname, 0) or 0 for i in range(count)], dtype=np.float64
     )

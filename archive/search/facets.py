@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from archive.search.column_io import numeric_values, text_values
 from archive.search.schema import UNDATED
 
 _SINGLE = ("source", "language", "year", "month")
@@ -93,21 +94,30 @@ class _Segment:
 
 
 def _read_segment(leaf) -> _Segment:
-    count = leaf.doc_count_all()
-
-    def column(name: str) -> list:
-        return list(leaf.column_reader(name)) if leaf.has_column(name) else [None] * count
-
-    year = column("year")
-    pub = column("pub")
-    dated = [bool(y) and y != UNDATED for y in year]
+    year = text_values(leaf, "year")
+    dated = np.array([bool(y) and y != UNDATED for y in year], dtype=bool)
     return _Segment(
-        ids=np.array([int(v) if v else 0 for v in column("id")], dtype=np.int64),
-        single={name: [v or "" for v in column(name)] for name in _SINGLE},
-        topic_lists=[tuple(v.split()) if v else () for v in column("topics")],
-        pub=np.array([p if d and p is not None else 0 for p, d in zip(pub, dated, strict=True)]),
-        dated=np.array(dated, dtype=bool),
+        ids=np.array([int(v) if v else 0 for v in text_values(leaf, "id")], dtype=np.int64),
+        single={name: year if name == "year" else text_values(leaf, name) for name in _SINGLE},
+        topic_lists=[tuple(v.split()) for v in text_values(leaf, "topics")],
+        pub=np.where(dated, _publication_times(leaf), 0),
+        dated=dated,
     )
+
+
+def _publication_times(leaf) -> np.ndarray:
+    """The ``pub`` column as int64 seconds (0 where missing)."""
+    count = leaf.doc_count_all()
+    if not leaf.has_column("pub"):
+        return np.zeros(count, dtype=np.int64)
+    reader = leaf.column_reader("pub")
+    raw = numeric_values(getattr(reader, "_reader", None), count)
+    if raw is not None and raw.dtype.kind == "u" and raw.dtype.itemsize == 8:
+        # Whoosh stores a signed 64-bit number shifted by 2**63 so it sorts unsigned.
+        values = (raw.astype(np.uint64) - np.uint64(1 << 63)).view(np.int64)
+        if not count or values[0] == reader[0]:
+            return values
+    return np.array([v if v is not None else 0 for v in reader], dtype=np.int64)
 
 
 def _encode(values: list[str]) -> Coded:
