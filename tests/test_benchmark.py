@@ -33,6 +33,22 @@ def test_benchmark_corpus_scaled_past_its_size_gets_new_ids(tmp_path):
     assert info.articles == 7 and info.copies == 3
     assert ids == ["a0", "a1", "a2", "a0~x2", "a1~x2", "a2~x2", "a0~x3"]
     assert len(set(ids)) == 7
+    texts = {(r["title"], r["body"]) for r in read_records(info.files)}
+    assert len(texts) == 7  # the importer would skip a copy with the same text
+
+
+@pytest.mark.django_db
+def test_benchmark_copies_import_as_new_articles(tmp_path):
+    from archive.models import Article
+
+    records = [
+        {"id": f"a{i}", "title": f"标题{i}", "body": f"稀土产业发展{i}。", "lang": "zh-Hans"}
+        for i in range(2)
+    ]
+    _write_corpus(tmp_path / "corpus", records)
+    info = build_corpus(size=5, corpus_dir=tmp_path / "corpus", work_dir=tmp_path / "work")
+    call_command("import_articles", *map(str, info.files), "--no-index", stdout=StringIO())
+    assert Article.objects.count() == 5
 
 
 def test_benchmark_corpus_absent_falls_back_to_synthetic(tmp_path):

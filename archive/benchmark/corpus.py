@@ -114,11 +114,19 @@ def _stride_sample(records: list[dict], size: int) -> list[dict]:
     return [records[int(i * step)] for i in range(size)]
 
 
+def _copy_of(record: dict, copy: int) -> dict:
+    """Another article made from ``record``: a new id, and a body line that makes its text
+    its own (the importer rightly refuses the same text twice as a duplicate)."""
+    body = f"{record.get('body') or ''}\n（副本 {copy}）"
+    return {**record, "id": f"{record['id']}~x{copy}", "body": body}
+
+
 def build_corpus(*, size: int, corpus_dir: Path | None, work_dir: Path) -> CorpusInfo:
     """Write (or reference) the JSON Lines for ``size`` articles.
 
     The full corpus is used as is; a smaller size is an even sample of it; a
-    larger size adds copies under new ids (``<id>~x2``...). Without a corpus,
+    larger size adds copies under new ids (``<id>~x2``...) with a line added to the body,
+    so the importer does not take them for duplicates. Without a corpus,
     synthetic articles stand in.
     """
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -141,7 +149,7 @@ def build_corpus(*, size: int, corpus_dir: Path | None, work_dir: Path) -> Corpu
                 for record in records:
                     if written >= size:
                         break
-                    out = record if copy == 1 else {**record, "id": f"{record['id']}~x{copy}"}
+                    out = record if copy == 1 else _copy_of(record, copy)
                     fh.write(json.dumps(out, ensure_ascii=False) + "\n")
                     written += 1
     total = min(size, len(records) * copies)
