@@ -160,15 +160,14 @@ class _ArchiveTokenizer(Tokenizer):
     def _terms(self, folded: str):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _term_positions(self, folded: str):  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def term_positions(self, value) -> dict[str, list[int]]:
         """Every term of ``value`` with its positions, for indexing without Token objects."""
         positions: dict[str, list[int]] = {}
-        for text, pos, _start, _end in self._terms(fold(value or "")):
-            found = positions.get(text)
-            if found is None:
-                positions[text] = [pos]
-            else:
-                found.append(pos)
+        for text, pos in self._term_positions(fold(value or "")):
+            positions.setdefault(text, []).append(pos)
         return positions
 
     def __call__(
@@ -203,11 +202,8 @@ class _ArchiveTokenizer(Tokenizer):
 class WordTokenizer(_ArchiveTokenizer):
     """jieba words with consecutive positions; English words Porter-stemmed."""
 
-    def term_positions(self, value) -> dict[str, list[int]]:
-        positions: dict[str, list[int]] = {}
-        for pos, term in enumerate(word_terms(fold(value or ""))):
-            positions.setdefault(term, []).append(pos)
-        return positions
+    def _term_positions(self, folded: str):
+        return ((term, pos) for pos, term in enumerate(word_terms(folded)))
 
     def _terms(self, folded: str):
         for pos, (word, start, end) in enumerate(segment(folded)):
@@ -217,16 +213,8 @@ class WordTokenizer(_ArchiveTokenizer):
 class GramTokenizer(_ArchiveTokenizer):
     """CJK unigrams and bigrams positioned at their character offset."""
 
-    def term_positions(self, value) -> dict[str, list[int]]:
-        positions: dict[str, list[int]] = {}
-        folded = fold(value or "")
-        for match in _CJK_RUN.finditer(folded):
-            run, base = match.group(), match.start()
-            for i, ch in enumerate(run):
-                positions.setdefault(ch, []).append(base + i)
-            for i in range(len(run) - 1):
-                positions.setdefault(run[i : i + 2], []).append(base + i)
-        return positions
+    def _term_positions(self, folded: str):
+        return gram_terms(folded)
 
     def _terms(self, folded: str):
         for text, pos in gram_terms(folded):

@@ -13,7 +13,6 @@ same query objects (``Term``, ``Phrase``, ``And``, ``Or``, ``AndMaybe``,
 whose frequency is its number of occurrences.
 """
 
-import threading
 from dataclasses import dataclass
 from functools import reduce
 from itertools import chain
@@ -26,6 +25,7 @@ from whoosh.util.numeric import byte_to_length
 
 from archive.search.column_io import numeric_values
 from archive.search.schema import PackedPositions
+from archive.search.storage import PerGeneration
 
 K1 = 1.2
 B = 0.75
@@ -55,24 +55,33 @@ class _Postings:
     fmt: object  # the field format, which decodes values
 
 
+def _leaves(searcher) -> list:
+    """(segment reader, first docnum) of every non-empty segment the searcher sees."""
+    return [
+        (leaf, offset)
+        for leaf, offset in searcher.reader().leaf_readers()
+        if leaf.segment() is not None and leaf.doc_count_all()
+    ]
+
+
 class IndexStats:
-    """Per-generation figures BM25 needs: segments, document count, field lengths."""
+    """Per-generation figures BM25 needs: document count, live documents, field lengths.
+
+    Only arrays: the segment readers belong to the searcher, which a process may
+    reopen on the same generation.
+    """
 
     def __init__(self, searcher):
         reader = searcher.reader()
-        self.leaves = [
-            (leaf, offset)
-            for leaf, offset in reader.leaf_readers()
-            if leaf.segment() is not None and leaf.doc_count_all()
-        ]
+        leaves = _leaves(searcher)
         self.doc_count_all = max(reader.doc_count_all(), 1)
         self.live = np.zeros(reader.doc_count_all(), dtype=bool)
         self.lengths: dict[str, np.ndarray] = {}
         self.average: dict[str, float] = {}
-        for leaf, offset in self.leaves:
+        for leaf, offset in leaves:
             self.live[offset + np.fromiter(leaf.all_doc_ids(), dtype=np.int64)] = True
         for fieldname in LENGTH_FIELDS:
-            parts = [_leaf_lengths(leaf, fieldname) for leaf, _offset in self.leaves]
+            parts = [_leaf_lengths(leaf, fieldname) for leaf, _offset in leaves]
             lengths = np.concatenate(parts) if parts else np.zeros(0)
             self.lengths[fieldname] = lengths
             total = reader.field_length(fieldname) if fieldname in reader.schema else 0
@@ -93,20 +102,12 @@ def _leaf_lengths(leaf, fieldname: str) -> np.ndarray:
     )
 
 
-_stats_lock = threading.Lock()
-_stats: dict[tuple, IndexStats] = {}
+_stats = PerGeneration()
 
 
 def index_stats(searcher, key: tuple) -> IndexStats:
     """The stats of the generation ``key``, computed once per process."""
-    with _stats_lock:
-        found = _stats.get(key)
-    if found is None:
-        found = IndexStats(searcher)
-        with _stats_lock:
-            _stats.clear()
-            _stats[key] = found
-    return found
+    return _stats.get(key, lambda: IndexStats(searcher))
 
 
 def _raw_matcher(leaf, fieldname: str, text: str):
@@ -120,9 +121,9 @@ def _raw_matcher(leaf, fieldname: str, text: str):
     return matcher
 
 
-def _read_postings(stats: IndexStats, fieldname: str, text: str, *, positions: bool) -> _Postings:
+def _read_postings(leaves: list, fieldname: str, text: str, *, positions: bool) -> _Postings:
     doc_parts, freq_parts, values, fmt = [], [], [], None
-    for leaf, offset in stats.leaves:
+    for leaf, offset in leaves:
         matcher = _raw_matcher(leaf, fieldname, text)
         if matcher is None:
             continue
@@ -189,6 +190,7 @@ class Evaluator:
     def __init__(self, searcher, stats: IndexStats):
         self.searcher = searcher
         self.stats = stats
+        self.leaves = _leaves(searcher)
         self._df: dict[tuple[str, str], int] = {}
 
     # --- scoring helpers ---------------------------------------------------------------
@@ -225,7 +227,7 @@ class Evaluator:
         return self._fallback(query, within)
 
     def _term(self, query: wq.Term, within) -> Matches:
-        postings = _read_postings(self.stats, query.fieldname, query.text, positions=False)
+        postings = _read_postings(self.leaves, query.fieldname, query.text, positions=False)
         docs, freqs = postings.docs, postings.freqs
         keep = self.stats.live[docs]
         if within is not None:
@@ -239,7 +241,7 @@ class Evaluator:
         if len(words) == 1:
             return self._term(wq.Term(query.fieldname, words[0], boost=query.boost), within)
         lists = [
-            _read_postings(self.stats, query.fieldname, word, positions=True) for word in words
+            _read_postings(self.leaves, query.fieldname, word, positions=True) for word in words
         ]
         if any(not len(p.docs) for p in lists):
             return Matches.empty()

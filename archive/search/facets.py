@@ -14,10 +14,11 @@ import numpy as np
 
 from archive.search.column_io import numeric_values, text_values
 from archive.search.schema import UNDATED
+from archive.search.storage import PerGeneration
 
 _SINGLE = ("source", "language", "year", "month")
 _segment_cache: dict[tuple, "_Segment"] = {}
-_columns_cache: dict[tuple, "Columns"] = {}
+_columns = PerGeneration()
 _lock = threading.Lock()
 
 
@@ -29,8 +30,7 @@ class Coded:
     values: list[str]
 
     def code_set(self, wanted) -> np.ndarray:
-        lookup = {value: code for code, value in enumerate(self.values)}
-        return np.array([lookup[v] for v in wanted if v in lookup], dtype=np.int32)
+        return _code_set(self.values, wanted)
 
     def count(self, docs: np.ndarray) -> Counter:
         return _counter(np.bincount(self.codes[docs], minlength=len(self.values)), self.values)
@@ -53,16 +53,20 @@ class Topics:
         return rows, self.codes[np.repeat(begin, lengths) + offsets]
 
     def any_of(self, docs: np.ndarray, wanted) -> np.ndarray:
-        lookup = {value: code for code, value in enumerate(self.values)}
-        codes = np.array([lookup[v] for v in wanted if v in lookup], dtype=np.int32)
         rows, entry_codes = self._gather(docs)
         hit = np.zeros(len(docs), dtype=bool)
-        hit[rows[np.isin(entry_codes, codes)]] = True
+        hit[rows[np.isin(entry_codes, _code_set(self.values, wanted))]] = True
         return hit
 
     def count(self, docs: np.ndarray) -> Counter:
         _rows, entry_codes = self._gather(docs)
         return _counter(np.bincount(entry_codes, minlength=len(self.values)), self.values)
+
+
+def _code_set(values: list[str], wanted) -> np.ndarray:
+    """The codes of the ``wanted`` values (those that occur at all)."""
+    lookup = {value: code for code, value in enumerate(values)}
+    return np.array([lookup[v] for v in wanted if v in lookup], dtype=np.int32)
 
 
 def _counter(counts: np.ndarray, values: list[str]) -> Counter:
@@ -87,7 +91,7 @@ class Columns:
 @dataclass
 class _Segment:
     ids: np.ndarray
-    single: dict[str, tuple[list[str], list[str]]]  # name -> (values by docnum)
+    single: dict[str, list[str]]  # facet name -> its value for each docnum
     topic_lists: list[tuple[str, ...]]
     pub: np.ndarray
     dated: np.ndarray
@@ -142,10 +146,10 @@ def _encode_topics(lists: list[tuple[str, ...]]) -> Topics:
 
 def columns(searcher, key) -> Columns:
     """The columns of every segment of ``searcher``'s reader, concatenated by docnum."""
-    with _lock:
-        cached = _columns_cache.get(key)
-        if cached is not None:
-            return cached
+    return _columns.get(key, lambda: _read_columns(searcher, key))
+
+
+def _read_columns(searcher, key) -> Columns:
     reader = searcher.reader()
     segments: list[_Segment] = []
     live_parts: list[np.ndarray] = []
@@ -178,8 +182,6 @@ def columns(searcher, key) -> Columns:
     with _lock:
         for stale in [k for k in _segment_cache if k not in seen_keys]:
             del _segment_cache[stale]
-        _columns_cache.clear()
-        _columns_cache[key] = result
     return result
 
 

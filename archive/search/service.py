@@ -26,7 +26,12 @@ from archive.search import engine, glossary, highlight
 from archive.search import query as q_mod
 from archive.search.facets import Columns, Filters, columns, filter_and_count
 from archive.search.schema import UNDATED
-from archive.search.storage import SearchUnavailable, generation_key, get_searcher
+from archive.search.storage import (
+    PerGeneration,
+    SearchUnavailable,
+    generation_key,
+    get_searcher,
+)
 from archive.text import fold
 
 __all__ = [
@@ -373,32 +378,24 @@ def _suggest(parsed, searcher) -> str | None:
     return " ".join(out) if changed else None
 
 
-_labels_lock = threading.Lock()
-_labels_cache: dict[tuple, tuple[dict, dict]] = {}
+_labels = PerGeneration()
 
 
-def _labels(key: tuple) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-    """Source names and topic names by slug, read once per index generation.
+def _read_labels() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """Source names and topic names by slug.
 
-    Renaming a source or topic re-indexes its articles, so a new generation
-    follows every rename.
+    Read once per index generation: renaming a source or topic re-indexes its
+    articles, so a new generation follows every rename.
     """
-    with _labels_lock:
-        found = _labels_cache.get(key)
-    if found is None:
-        sources = dict(Source.objects.values_list("slug", "name"))
-        tags = {
-            slug: (zh, en) for slug, zh, en in Tag.objects.values_list("slug", "name_zh", "name_en")
-        }
-        found = (sources, tags)
-        with _labels_lock:
-            _labels_cache.clear()
-            _labels_cache[key] = found
-    return found
+    sources = dict(Source.objects.values_list("slug", "name"))
+    tags = {
+        slug: (zh, en) for slug, zh, en in Tag.objects.values_list("slug", "name_zh", "name_en")
+    }
+    return sources, tags
 
 
 def _facet_values(params: SearchParams, counts, key: tuple) -> dict[str, list[FacetValue]]:
-    sources, tags = _labels(key)
+    sources, tags = _labels.get(key, _read_labels)
     lang_labels = {code: str(label) for code, label in Language.choices}
     selected_sources, selected_topics = set(params.sources), set(params.topics)
     selected_langs = set(params.languages)

@@ -164,6 +164,25 @@ def get_searcher():
         return searcher
 
 
+class PerGeneration:
+    """One value derived from the index, kept for the latest generation only (thread-safe)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._value = None
+
+    def get(self, key: tuple, compute):
+        """The value for generation ``key``, computing it (``compute()``) on a change."""
+        with self._lock:
+            if self._key == key:
+                return self._value
+        value = compute()
+        with self._lock:
+            self._key, self._value = key, value
+        return value
+
+
 def generation_key(searcher) -> tuple:
     """Identifies the exact index contents a searcher sees (for caches)."""
     return (str(_reader.get("path")), searcher.reader().generation())
