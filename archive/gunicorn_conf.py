@@ -12,8 +12,8 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 preload_app = True
 timeout = 60
-max_requests = 2048
-max_requests_jitter = 256
+max_requests = 10000  # recycle workers now and then (leaks), not every few seconds under load
+max_requests_jitter = 1000
 limit_request_line = 4094
 accesslog = "-" if os.environ.get("ARCHIVE_ACCESS_LOG") else None
 

@@ -105,7 +105,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # One writer at a time without "database is locked": wait, and take the
     # write lock when a transaction starts rather than on its first write.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist (conn_max_age above): opening one and setting its
+    # pragmas costs more than serving a cached page.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
@@ -171,7 +172,14 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "archive",
         "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
+    },
+    # Rendered pages, shared by all web workers and kept across their restarts.
+    "pages": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("ARCHIVE_PAGE_CACHE_DIR", str(VAR_DIR / "cache" / "pages")),
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    },
 }
 
 # --- Security headers -----------------------------------------------------------

@@ -1,24 +1,22 @@
 """Reader pages: thin views that validate input, call search or the ORM, render."""
 
-import hashlib
 import logging
 import time
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from archive import browse, search_ui
 from archive.forms import ArticleViewForm, ListPageForm, first_error
 from archive.models import Article, ArticleTag, Source, Tag
+from archive.page_cache import cached_page
 from archive.search import service
 from archive.templatetags.archive_tags import source_name
 
@@ -139,13 +137,22 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return error_page(request, status=400, message=first_error(form))
     script = form.cleaned_data["script"]
-    stamp = Article.objects.filter(pk=pk).values("updated_at", "source_id").first()
-    if stamp is None:
+    # One row per topic (one with None when it has none), in a single query.
+    rows = list(
+        Article.objects.filter(pk=pk)
+        .order_by()
+        .values_list("updated_at", "source_id", "article_tags__tag_id")
+    )
+    if not rows:
         raise Http404
-    tag_ids = list(ArticleTag.objects.filter(article_id=pk).values_list("tag_id", flat=True))
-    key = _article_page_key(pk, stamp, tag_ids, script)
-    page = cache.get(key)
-    if page is None:
+    # Everything the page shows besides its URL and language. The index generation
+    # covers related articles and renames of its source and topics (both re-index
+    # the article); ``updated_at`` covers edits to the article.
+    updated_at, source_id = rows[0][0], rows[0][1]
+    tag_ids = tuple(sorted(row[2] for row in rows if row[2] is not None))
+    parts = (pk, str(updated_at), source_id, tag_ids, service.index_generation())
+
+    def render_page(extra: dict) -> str:
         article = get_object_or_404(
             Article.objects.select_related("source")
             .defer("raw_content")
@@ -154,54 +161,31 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             pk=pk,
         )
-        page = _article_page(request, article, script)
-        cache.set(key, page, ARTICLE_CACHE_SECONDS)
-    context = {
-        "page": page,
-        "canonical_url": request.build_absolute_uri(reverse("article_detail", args=[pk])),
-    }
-    return render(request, "archive/article_detail.html", context)
+        context = {
+            **_article_context(article, script),
+            "canonical_url": request.build_absolute_uri(reverse("article_detail", args=[pk])),
+            **extra,
+        }
+        return render_to_string("archive/article_detail.html", context, request)
+
+    return cached_page(request, parts, render_page)
 
 
-ARTICLE_CACHE_SECONDS = 3600
-
-
-def _article_page_key(pk: int, stamp: dict, tag_ids: list[int], script: str) -> str:
-    """Everything the article's part of the page depends on.
-
-    The index generation covers related articles and renames of its source and
-    topics (both re-index the article); ``updated_at`` covers edits to the article.
-    """
-    parts = (
-        pk,
-        stamp["updated_at"].isoformat() if stamp["updated_at"] else "",
-        stamp["source_id"],
-        tuple(sorted(tag_ids)),
-        script,
-        get_language(),
-        service.index_generation(),
-    )
-    return "article-page:" + hashlib.sha1(repr(parts).encode()).hexdigest()
-
-
-def _article_page(request, article: Article, script: str) -> dict:
-    """The article's part of its page, rendered: content HTML, title and description."""
+def _article_context(article: Article, script: str) -> dict:
+    """What the article page shows: the article in the chosen script, topics, related."""
     try:
         related = service.related_articles(article, limit=5)
     except service.SearchUnavailable:
         related = []
         logger.warning("related articles unavailable for %s", article.pk)
     reading = browse.article_reading(article=article, script=script)
-    context = {
+    return {
         "article": article,
         "reading": reading,
         "topics": [at.tag for at in article.article_tags.all()],
         "related": related,
         "api_url": reverse("api_article", kwargs={"pk": article.pk}),
-    }
-    return {
-        "content": render_to_string("archive/article_content.html", context, request),
-        "title": f"{reading.title} · {source_name(article.source) or _('Article')}",
+        "page_title": f"{reading.title} · {source_name(article.source) or _('Article')}",
         "description": reading.paragraphs[0] if reading.paragraphs else "",
     }
 

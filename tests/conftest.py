@@ -30,3 +30,12 @@ def _static_storage(settings):
 
 SEEDS_DIR = settings.BASE_DIR / "seeds"
 SHARED_DIR = settings.BASE_DIR.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def _page_cache(tmp_path, settings):
+    """Each test caches rendered pages in its own folder."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {**settings.CACHES["pages"], "LOCATION": str(tmp_path / "pages")},
+    }

@@ -161,6 +161,38 @@ def test_article_page_follows_edits_at_once_though_it_is_cached(client):
     assert client.get(url, **ZH).status_code == 404
 
 
+def _language_switch_token(html: str) -> str:
+    form = re.search(r'<form class="language-switch".*?</form>', html, re.S).group(0)
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+
+
+def test_cached_article_page_gives_each_reader_a_language_switch_that_works():
+    from django.test import Client
+
+    data = make_archive()
+    url = data["hans"].get_absolute_url()
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_html = text_of(first.get(url, **ZH))
+    second_html = text_of(second.get(url, **ZH))  # served from the page cache
+    mine, theirs = _language_switch_token(first_html), _language_switch_token(second_html)
+    assert mine != theirs
+    switch = {"language": "en", "next": url}
+    refused = second.post("/i18n/setlang/", {**switch, "csrfmiddlewaretoken": mine})
+    assert refused.status_code == 403
+    switched = second.post("/i18n/setlang/", {**switch, "csrfmiddlewaretoken": theirs})
+    assert switched.status_code == 302 and switched["Location"] == url
+    assert '<html lang="en">' in text_of(second.get(url))
+
+
+def test_cached_article_page_is_kept_per_host(client, settings):
+    settings.ALLOWED_HOSTS = ["archive.example", "mirror.example"]
+    url = make_archive()["hans"].get_absolute_url()
+    first = text_of(client.get(url, HTTP_HOST="archive.example", **ZH))
+    second = text_of(client.get(url, HTTP_HOST="mirror.example", **ZH))
+    assert f'href="http://archive.example{url}"' in first
+    assert f'href="http://mirror.example{url}"' in second
+
+
 def test_article_day_only_date_shows_only_the_day(client):
     data = make_archive()
     html = text_of(client.get(data["hant"].get_absolute_url(), **EN))

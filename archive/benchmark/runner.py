@@ -173,8 +173,10 @@ def run_http(*, cfg: BenchConfig, area: Path, var_dir: Path) -> dict:
         phases = (
             ("faceted_search", urls["searches"]),
             ("faceted_search_varied", urls.get("searches_varied") or urls["searches"]),
+            ("article_page_first_view", urls.get("articles_unseen") or urls["articles"]),
             ("article_page", urls["articles"]),
         )
+        result["article_page_visit_failures"] = web.visit_each(port=port, paths=urls["articles"])
         for name, paths in phases:
             web.load(port=port, paths=paths, concurrency=2, seconds=min(2.0, cfg.http_seconds))
             result[name] = web.load(

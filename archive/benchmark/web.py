@@ -29,8 +29,11 @@ def resolve_urls(*, limit: int) -> dict:
 
     pks = list(Article.objects.values_list("pk", flat=True)[:50_000])
     rng = random.Random(7)
-    sample = rng.sample(pks, min(limit, len(pks))) if pks else []
-    articles = [reverse("article_detail", kwargs={"pk": pk}) for pk in sample]
+    rng.shuffle(pks)
+    # Pages readers come back to (viewed once before the timing), and pages nobody
+    # has opened yet (each request most likely renders a page for the first time).
+    articles = [reverse("article_detail", kwargs={"pk": pk}) for pk in pks[:limit]]
+    unseen = [reverse("article_detail", kwargs={"pk": pk}) for pk in pks[limit : limit * 20]]
     search_path = None
     for name in ("search", "archive:search", "search_results"):
         try:
@@ -52,6 +55,7 @@ def resolve_urls(*, limit: int) -> dict:
     rng.shuffle(varied)
     return {
         "articles": articles,
+        "articles_unseen": unseen,
         "searches": searches,
         "searches_varied": varied,
         "search_path": search_path,
@@ -130,6 +134,17 @@ def wait_first_search(*, proc: subprocess.Popen, port: int, path: str, timeout: 
         "seconds_to_first_search": round(time.perf_counter() - start, 3),
         "status": status,
     }
+
+
+def visit_each(*, port: int, paths: list[str]) -> int:
+    """Request every path once (as readers would have before); the count of non-200s."""
+    failures = 0
+    for path in paths:
+        try:
+            failures += _get(port, path) != 200
+        except OSError:
+            failures += 1
+    return failures
 
 
 def load(*, port: int, paths: list[str], concurrency: int, seconds: float) -> dict:

@@ -1,0 +1,47 @@
+"""Whole pages cached as HTML; each reader's own CSRF token is put back on the way out.
+
+Pages live in the ``pages`` cache, which all web workers share (a page rendered
+by one is served by the others, and survives their restarts). The language
+switch in every page's header is a POST form with a CSRF token, which differs
+per reader; a cached page holds a placeholder in its place. The placeholder is
+derived from SECRET_KEY, so text inside an article cannot guess it and have a
+reader's token written into the page where the article wants it.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.translation import get_language
+
+
+def csrf_placeholder() -> str:
+    """A token-shaped string no article can contain by chance or design."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"page-cache-csrf", hashlib.sha256)
+    return "csrf" + digest.hexdigest()
+
+
+def page_key(request: HttpRequest, parts: tuple) -> str:
+    """Cache key: the page's own ``parts`` plus the full URL and interface language."""
+    whole = (request.build_absolute_uri(), get_language(), *parts)
+    return "page:" + hashlib.sha1(repr(whole).encode()).hexdigest()
+
+
+def cached_page(request: HttpRequest, parts: tuple, render: Callable[[dict], str]) -> HttpResponse:
+    """The page for ``parts``, rendered by ``render(extra_context)`` on a miss.
+
+    ``parts`` must name everything the page shows besides its URL and language
+    (for an article: its edit stamp, topics and the index generation).
+    """
+    key = page_key(request, parts)
+    placeholder = csrf_placeholder()
+    cache = caches["pages"]
+    html = cache.get(key)
+    if html is None:
+        html = render({"csrf_token": placeholder})
+        cache.set(key, html)
+    return HttpResponse(html.replace(placeholder, get_token(request)))
