@@ -10,6 +10,7 @@ reader's token written into the page where the article wants it.
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -17,6 +18,8 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
 
 
 def csrf_placeholder() -> str:
@@ -39,9 +42,15 @@ def cached_page(request: HttpRequest, parts: tuple, render: Callable[[dict], str
     """
     key = page_key(request, parts)
     placeholder = csrf_placeholder()
-    cache = caches["pages"]
-    html = cache.get(key)
+    try:
+        html = caches["pages"].get(key)
+    except Exception as exc:  # noqa: BLE001  (no usable folder, a damaged file: render afresh)
+        logger.warning("page cache unreadable: %s", exc)
+        html = None
     if html is None:
         html = render({"csrf_token": placeholder})
-        cache.set(key, html)
+        try:
+            caches["pages"].set(key, html)
+        except OSError as exc:  # full disk, read-only folder: serve the page uncached
+            logger.warning("page cache not written: %s", exc)
     return HttpResponse(html.replace(placeholder, get_token(request)))

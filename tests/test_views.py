@@ -193,6 +193,19 @@ def test_cached_article_page_is_kept_per_host(client, settings):
     assert f'href="http://mirror.example{url}"' in second
 
 
+def test_article_page_is_served_when_the_page_cache_cannot_be_used(client, settings, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {**settings.CACHES["pages"], "LOCATION": str(blocker / "pages")},
+    }
+    url = make_archive()["hans"].get_absolute_url()
+    for _ in range(2):
+        response = client.get(url, **ZH)
+        assert response.status_code == 200 and "内蒙古打造稀土交易中心" in text_of(response)
+
+
 def test_article_day_only_date_shows_only_the_day(client):
     data = make_archive()
     html = text_of(client.get(data["hant"].get_absolute_url(), **EN))
