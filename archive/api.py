@@ -22,8 +22,10 @@ def published_iso(article: Article) -> str | None:
     return local.isoformat()
 
 
-def _article_summary(article: Article) -> dict:
+def _article_summary(article: Article, topics=None) -> dict:
+    """What a list of articles shows of each; ``topics`` when already loaded."""
     source = article.source
+    topics = article.tags.all() if topics is None else topics
     return {
         "id": article.pk,
         "external_id": article.external_id,
@@ -32,7 +34,7 @@ def _article_summary(article: Article) -> dict:
         "source": {"slug": source.slug, "name": source.name} if source else None,
         "published_at": published_iso(article),
         "language": article.language,
-        "topics": [{"slug": t.slug, "name": t.name_zh or t.name_en} for t in article.tags.all()],
+        "topics": [{"slug": t.slug, "name": t.name_zh or t.name_en} for t in topics],
     }
 
 
@@ -61,7 +63,7 @@ def search_api(request):
             "message": results.message,
             "results": [
                 {
-                    **_article_summary(hit.article),
+                    **_article_summary(hit.article, hit.topics),
                     "title_html": hit.title_html,
                     "snippet_html": hit.snippet_html,
                 }

@@ -3,6 +3,7 @@
 import re
 
 from django.contrib.syndication.views import Feed
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -145,7 +146,9 @@ class SearchRss(ArticleFeed):
         return _("Articles matching a search in the news archive.")
 
     def items(self, obj) -> list[Article]:
-        return [hit.article for hit in obj.hits]
+        articles = [hit.article for hit in obj.hits]
+        prefetch_related_objects(articles, "tags")  # item_categories lists them
+        return articles
 
 
 class SearchAtom(SearchRss):

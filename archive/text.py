@@ -46,21 +46,59 @@ def _t2s_same_length(text: str) -> str:
     return "".join(to_simplified(ch) if len(to_simplified(ch)) == 1 else ch for ch in text)
 
 
+@cache
+def _nfkc_changes() -> tuple[re.Pattern, dict[str, str]]:
+    """Every Basic Multilingual Plane character NFKC changes, and what it becomes.
+
+    Built once per process (a few tens of milliseconds; the web master builds it
+    before forking). Chinese text is rarely NFKC-normal, because of its
+    full-width punctuation, so folding replaces just those characters instead
+    of normalizing the text one character at a time.
+    """
+    table = {}
+    for code in range(0x80, 0x10000):
+        if 0xD800 <= code < 0xE000:  # surrogates
+            continue
+        ch = chr(code)
+        normal = unicodedata.normalize("NFKC", ch)
+        if normal != ch:
+            table[ch] = normal
+    return re.compile("[" + "".join(map(re.escape, table)) + "]"), table
+
+
+def _nfkc_with_map(text: str) -> tuple[str, list[int] | None]:
+    """NFKC applied character by character, and the map back when lengths change."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text, None
+    pattern, table = _nfkc_changes()
+    nfkc = pattern.sub(lambda match: table[match[0]], text)
+    if unicodedata.is_normalized("NFKC", nfkc):
+        if len(nfkc) == len(text):
+            return nfkc, None
+        mapping: list[int] = []
+        done = 0
+        for match in pattern.finditer(text):
+            start = match.start()
+            mapping.extend(range(done, start))
+            mapping.extend([start] * len(table[match[0]]))
+            done = start + 1
+        mapping.extend(range(done, len(text)))
+        return nfkc, mapping
+    # Outside the table (combining marks, other planes): one character at a time.
+    parts = [unicodedata.normalize("NFKC", ch) for ch in text]
+    nfkc = "".join(parts)
+    if len(nfkc) == len(text) and all(len(p) == 1 for p in parts):
+        return nfkc, None
+    return nfkc, [i for i, p in enumerate(parts) for _ in p]
+
+
 def fold_with_map(text: str) -> tuple[str, list[int] | None]:
     """Fold ``text`` and map each folded character back to its original index.
 
     The map is ``None`` when folding kept every character in place (the usual
     case), so ``folded[i]`` comes from ``text[i]``.
     """
-    text = text or ""
-    mapping: list[int] | None = None
-    if unicodedata.is_normalized("NFKC", text):
-        nfkc = text
-    else:
-        parts = [unicodedata.normalize("NFKC", ch) for ch in text]
-        nfkc = "".join(parts)
-        if len(nfkc) != len(text) or any(len(p) != 1 for p in parts):
-            mapping = [i for i, p in enumerate(parts) for _ in p]
+    nfkc, mapping = _nfkc_with_map(text or "")
     simplified = _t2s_same_length(nfkc)
     lowered = simplified.lower()
     if len(lowered) != len(simplified):

@@ -21,7 +21,7 @@ def _warm_up() -> None:
     from archive.text import fold, segment
 
     get_resolver().resolve("/")  # imports the URL configuration and every view module
-    segment(fold("包頭稀土 warm-up"))
+    segment(fold("包頭稀土，warm-up"))  # the full-width comma builds the NFKC table
 
 
 _warm_up()

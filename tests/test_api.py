@@ -84,3 +84,28 @@ def test_api_unknown_article_is_404_json(client, articles):
 def test_api_search_unavailable_without_index(client):
     response = client.get("/api/search", {"q": "x"})
     assert response.status_code == 503
+
+
+def test_every_hit_lists_its_own_topics_in_a_fixed_number_of_queries(
+    client, django_assert_max_num_queries
+):
+    """Twenty hits with different topics cost no more queries than one (page, API, feed)."""
+    tags = [
+        Tag.objects.create(name_zh=f"话题{i}", name_en=f"Topic {i}", slug=f"t{i}") for i in range(4)
+    ]
+    expected = {}
+    for i in range(20):
+        mine = [tags[j] for j in range(4) if (i >> j) & 1]
+        article = make_article(f"稀土报道{i}", "稀土。", tags=mine)
+        expected[article.pk] = [t.slug for t in sorted(mine, key=lambda t: t.slug)]
+    drain_queue()
+    client.get("/search/", {"q": "稀土"})  # warm: session, glossary, facet labels
+    with django_assert_max_num_queries(12):
+        data = client.get("/api/search", {"q": "稀土", "page_size": 20}).json()
+    assert {r["id"]: [t["slug"] for t in r["topics"]] for r in data["results"]} == expected
+    with django_assert_max_num_queries(12):
+        page = client.get("/search/", {"q": "稀土", "page_size": 20}).content.decode()
+    assert page.count('class="topic"') == sum(map(len, expected.values()))
+    with django_assert_max_num_queries(12):
+        feed = client.get("/feeds/search/", {"q": "稀土"}).content.decode()
+    assert feed.count("<category>") == sum(map(len, expected.values()))

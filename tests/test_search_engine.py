@@ -1,18 +1,19 @@
-"""The array engine finds exactly the right articles, on posting lists many blocks long.
+"""The array engine finds exactly the right articles, on long posting lists.
 
-Whoosh writes 128 postings per block; these tests index a few hundred articles
-so common words span several blocks, then check every answer against the
-articles' own text.
+These tests index a few hundred articles so common words have hundreds of
+postings (several blocks in Whoosh's own format), then check every answer
+against the articles' own text.
 """
 
 import datetime as dt
 import random
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
 from archive.models import Article, ArticleTag, Language, Source, Tag
-from archive.search import engine
+from archive.search import engine, storage
 from archive.search import query as q_mod
 from archive.search.facets import Filters, columns, filter_and_count
 from archive.search.indexer import rebuild
@@ -209,3 +210,68 @@ def test_facet_columns_hold_each_articles_own_source_year_and_topics(archive):
             assert cols.pub[doc] == int(article.published_at.timestamp())
         topics = cols.topics.codes[cols.topics.starts[doc] : cols.topics.starts[doc + 1]]
         assert {cols.topics.values[c] for c in topics} == {t.slug for t in article.tags.all()}
+
+
+def _whoosh_positions(searcher, fieldname: str, term: str) -> dict[int, list[int]]:
+    """docnum -> positions, read through Whoosh's own matchers."""
+    fmt = searcher.schema[fieldname].format
+    found = {}
+    for leaf, offset in searcher.reader().leaf_readers():
+        if not leaf.doc_count_all():
+            continue
+        matcher = leaf.postings(fieldname, term)
+        while matcher.is_active():
+            found[offset + matcher.id()] = fmt.decode_positions(matcher.value())
+            matcher.next()
+    return found
+
+
+def test_packed_postings_give_whoosh_the_same_positions_the_engine_reads(archive):
+    searcher = get_searcher()
+    leaves = engine._leaves(searcher)
+    for term in ["发", "发展", "能源"]:
+        expected = _whoosh_positions(searcher, "grams", term)
+        assert len(expected) > 10
+        postings = engine._read_postings(leaves, "grams", term, positions=True)
+        assert postings.docs.tolist() == sorted(expected)
+        assert postings.freqs.tolist() == [len(expected[d]) for d in postings.docs.tolist()]
+        slots = np.arange(1, len(postings.docs), 3)  # a sparse pick, as a phrase asks for
+        counts, flat = postings.positions_at(slots)
+        wanted = [expected[d] for d in postings.docs[slots].tolist()]
+        assert counts.tolist() == [len(p) for p in wanted]
+        assert flat.tolist() == [p for positions in wanted for p in positions]
+
+
+QUERIES = ["发展", "高质量发展", '"interest rates"', "质量 -发展", "人工智能 OR 乡村振兴", "智"]
+
+
+def _answers() -> dict[str, tuple[list[int], list[float]]]:
+    searcher = get_searcher()
+    key = generation_key(searcher)
+    ids = columns(searcher, key).ids
+    out = {}
+    for q in QUERIES:
+        matches = engine.evaluate(searcher, key, q_mod.build_query(q_mod.parse(q)))
+        order = np.argsort(ids[matches.docs])
+        out[q] = (ids[matches.docs][order].tolist(), np.round(matches.scores[order], 9).tolist())
+    return out
+
+
+def test_an_index_in_whooshs_block_format_answers_alike_until_it_is_rebuilt(archive, monkeypatch):
+    """Segments from before packed postings are still read (same matches and scores)."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    from archive.search import indexer
+
+    packed = _answers()
+    assert indexer.index_is_current(storage.open_current())
+    old_options = {**indexer.WRITER_OPTIONS, "codec": W3Codec(compression=0)}
+    monkeypatch.setattr(indexer, "WRITER_OPTIONS", old_options)
+    rebuild()
+    ix = storage.open_current()
+    assert not indexer.index_is_current(ix)
+    ix.close()
+    assert _answers() == packed
+    monkeypatch.undo()
+    assert indexer.ensure_index() == "rebuilt"
+    assert _answers() == packed

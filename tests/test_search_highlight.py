@@ -48,3 +48,10 @@ def test_hits_escape_reflected_query_text():
     make_article("x", "<script>alert(1)</script> 经济")
     hit = run("<script>alert(1)</script> 经济").hits[0]
     assert "<script>" not in hit.snippet_html
+
+
+def test_highlight_marks_whole_inflected_words_only():
+    html = highlight("Rates rose at a separate rate; rated2 and rate.", set(), {"rate"})
+    assert html == (
+        "<mark>Rates</mark> rose at a separate <mark>rate</mark>; rated2 and <mark>rate</mark>."
+    )

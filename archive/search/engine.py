@@ -24,6 +24,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from archive.search.column_io import numeric_values
+from archive.search.postings import NOT_PACKED, PackedPostings, read_packed
 from archive.search.schema import PackedPositions
 from archive.search.storage import PerGeneration
 
@@ -47,12 +48,47 @@ class Matches:
         return cls(_EMPTY_DOCS, np.zeros(0))
 
 
-@dataclass
 class _Postings:
-    docs: np.ndarray  # global docnums, ascending
-    freqs: np.ndarray  # term frequency per doc
-    values: list  # encoded positions per doc (only when asked for)
-    fmt: object  # the field format, which decodes values
+    """A term's postings over all segments: global docnums (ascending) and frequencies.
+
+    Positions stay in their segments' records until asked for, and then only for
+    the postings wanted (``positions_at``).
+    """
+
+    def __init__(self, fmt=None):
+        self.fmt = fmt
+        self.docs = _EMPTY_DOCS
+        self.freqs = np.zeros(0)
+        self._parts: list = []  # PackedPostings, or a list of encoded values
+        self._starts: list[int] = []  # slot of each part's first posting
+
+    def _finish(self, doc_parts: list, freq_parts: list) -> "_Postings":
+        if doc_parts:
+            self.docs = np.concatenate(doc_parts)
+            self.freqs = np.concatenate(freq_parts)
+        return self
+
+    def positions_at(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the postings at ``slots`` (ascending): (count per posting, all flat)."""
+        bounds = np.searchsorted(slots, self._starts[1:] + [len(self.docs)])
+        lengths, flats, begin = [], [], 0
+        for part, first, end in zip(self._parts, self._starts, bounds.tolist(), strict=True):
+            local = slots[begin:end] - first
+            begin = end
+            if not len(local):
+                continue
+            if isinstance(part, PackedPostings):
+                if isinstance(self.fmt, PackedPositions) and part.ends is not None:
+                    counts, flat = _packed_positions(part, local)
+                else:
+                    counts, flat = _decode_one_by_one(self.fmt, part.values(local.tolist()))
+            else:
+                counts, flat = _decode_positions(self.fmt, [part[i] for i in local.tolist()])
+            lengths.append(counts)
+            flats.append(flat)
+        if not lengths:
+            return _EMPTY_DOCS, _EMPTY_DOCS
+        return np.concatenate(lengths), np.concatenate(flats)
 
 
 def _leaves(searcher) -> list:
@@ -122,46 +158,48 @@ def _raw_matcher(leaf, fieldname: str, text: str):
 
 
 def _read_postings(leaves: list, fieldname: str, text: str, *, positions: bool) -> _Postings:
-    doc_parts, freq_parts, values, fmt = [], [], [], None
+    """A term's postings in every segment; positions kept only when ``positions``."""
+    result = _Postings()
+    doc_parts, freq_parts, slot = [], [], 0
     for leaf, offset in leaves:
-        matcher = _raw_matcher(leaf, fieldname, text)
-        if matcher is None:
+        packed = read_packed(leaf, fieldname, text)
+        if packed is None:
             continue
-        fmt = matcher.format
-        if not hasattr(matcher, "_read_data"):  # not a Whoosh 3 posting list
-            ids, freqs, vals = [], [], []
+        if packed is NOT_PACKED:  # a segment written before packed postings
+            matcher = _raw_matcher(leaf, fieldname, text)
+            if matcher is None:
+                continue
+            ids, freqs, values = [], [], []
             while matcher.is_active():
                 ids.append(matcher.id())
                 freqs.append(matcher.weight())
                 if positions:
-                    vals.append(matcher.value())
+                    values.append(matcher.value())
                 matcher.next()
-            doc_parts.append(np.asarray(ids, dtype=np.int64) + offset)
-            freq_parts.append(np.asarray(freqs, dtype=np.float64))
-            values.extend(vals)
-            continue
-        while True:
-            matcher._read_data()
-            ids, weights, vals = matcher._data[0], matcher._data[1], matcher._data[2]
-            count = matcher._blocklength
-            block_ids = np.asarray(ids, dtype=np.int64)
-            if not matcher._byteids:
-                block_ids = np.cumsum(block_ids)
-            doc_parts.append(block_ids + offset)
-            if weights is None:
-                freq_parts.append(np.ones(count))
-            elif isinstance(weights, float):
-                freq_parts.append(np.full(count, weights))
-            else:
-                freq_parts.append(np.asarray(weights, dtype=np.float64))
-            if positions:
-                values.extend(vals)
-            if matcher._lastblock:
-                break
-            matcher._goto(matcher._nextoffset)
-    if not doc_parts:
-        return _Postings(_EMPTY_DOCS, np.zeros(0), [], fmt)
-    return _Postings(np.concatenate(doc_parts), np.concatenate(freq_parts), values, fmt)
+            docs, freqs, part = np.asarray(ids, dtype=np.int64), np.asarray(freqs), values
+            result.fmt = matcher.format
+        else:
+            docs, freqs, part = packed.ids.astype(np.int64), packed.freqs(), packed
+            result.fmt = leaf.schema[fieldname].format
+        doc_parts.append(docs + offset)
+        freq_parts.append(freqs)
+        if positions:
+            result._parts.append(part)
+            result._starts.append(slot)
+        slot += len(docs)
+    return result._finish(doc_parts, freq_parts)
+
+
+def _packed_positions(part: PackedPostings, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PackedPositions values straight from a packed record's bytes, without copying each."""
+    words = np.frombuffer(part.blob, dtype="<u4")
+    ends = part.ends[local].astype(np.int64) // 4
+    begins = np.where(local > 0, part.ends[np.maximum(local - 1, 0)].astype(np.int64) // 4, 0)
+    counts = ends - begins - 1  # each value: a count word, then the positions
+    firsts = begins + 1
+    total = int(counts.sum())
+    index = np.repeat(firsts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+    return counts, words[index].astype(np.int64)
 
 
 def _decode_positions(fmt, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -260,9 +298,7 @@ class Evaluator:
         for rank, i in enumerate(order):
             postings = lists[i]
             slots = np.searchsorted(postings.docs, candidates[alive])
-            lengths, positions = _decode_positions(
-                postings.fmt, [postings.values[j] for j in slots.tolist()]
-            )
+            lengths, positions = postings.positions_at(slots)
             rows = np.repeat(alive, lengths)
             begin = positions - i  # where the phrase would start
             valid = begin >= 0

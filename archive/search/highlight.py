@@ -15,6 +15,19 @@ SNIPPET_CHARS = 180
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
+def _word_spans(folded: str, stems: set[str]) -> list[tuple[int, int]]:
+    """Spans of the Latin words whose stem is one of ``stems``.
+
+    Each distinct word is stemmed once; a second scan finds only those that match.
+    """
+    matching = [word for word in set(_ASCII_WORD.findall(folded)) if stem(word) in stems]
+    if not matching:
+        return []
+    alternatives = "|".join(sorted(map(re.escape, matching), key=len, reverse=True))
+    pattern = re.compile(f"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+    return [match.span() for match in pattern.finditer(folded)]
+
+
 def _spans(folded: str, runs: set[str], words: set[str]) -> list[tuple[int, int]]:
     spans = []
     for run in runs:
@@ -25,9 +38,7 @@ def _spans(folded: str, runs: set[str], words: set[str]) -> list[tuple[int, int]
             spans.append((start, start + len(run)))
             start = folded.find(run, start + 1)
     if words:
-        for match in _ASCII_WORD.finditer(folded):
-            if stem(match.group()) in words:
-                spans.append(match.span())
+        spans.extend(_word_spans(folded, words))
     spans.sort()
     merged: list[list[int]] = []
     for start, end in spans:

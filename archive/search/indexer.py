@@ -11,7 +11,7 @@ import time
 from whoosh.index import LockError
 
 from archive.models import Article, IndexTask
-from archive.search import storage
+from archive.search import postings, storage
 from archive.search.schema import ArchiveCodec, article_document, build_schema
 
 logger = logging.getLogger(__name__)
@@ -240,6 +240,18 @@ def schema_is_current(schema) -> bool:
     )
 
 
+def index_is_current(ix) -> bool:
+    """Was the index written by this version: its schema, and every segment's postings?"""
+    if not schema_is_current(ix.schema):
+        return False
+    with ix.reader() as reader:
+        return all(
+            postings.segment_version(leaf.segment()) == postings.VERSION
+            for leaf, _offset in reader.leaf_readers()
+            if leaf.segment() is not None
+        )
+
+
 def ensure_index(*, stdout=None) -> str:
     """Build the index if missing or unreadable, else apply the queue; rebuild on drift."""
     try:
@@ -248,8 +260,10 @@ def ensure_index(*, stdout=None) -> str:
         _say(stdout, f"index: {exc}; building it")
         rebuild(stdout=stdout)
         return "built"
-    current = schema_is_current(ix.schema)
-    ix.close()
+    try:
+        current = index_is_current(ix)
+    finally:
+        ix.close()
     if not current:
         _say(stdout, "index: written by an older version of the archive; rebuilding")
         rebuild(stdout=stdout)

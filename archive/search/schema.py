@@ -8,24 +8,38 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE, pack_uint
 
+from archive.search import postings
 from archive.text import GramAnalyzer, WordAnalyzer
 
 UNDATED = "undated"
 
 
 class ArchiveCodec(W3Codec):
-    """Whoosh's file format with uncompressed posting blocks and no block length stats.
+    """Whoosh's file format with packed posting lists (``postings``) and no length stats.
 
-    Most blocks hold a handful of postings: zlib on each costs index build time
-    and, worse, a decompress per block on every query. Per-block length bounds
-    only serve Whoosh's own block-skipping, which our engine does not use (the
-    per-document lengths BM25 needs are still written).
+    Per-block length bounds only serve Whoosh's own block-skipping, which our
+    engine does not use (the per-document lengths BM25 needs are still written).
+    The codec is pickled into each segment's entry in the index's table of
+    contents; ``postings_version`` tells segments written before packed
+    postings (the class default, as their pickled instances lack the attribute).
     """
 
     length_stats = False
+    postings_version = 1
 
     def __init__(self, blocklimit: int = 128, compression: int = 0, inlinelimit: int = 1):
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
+        self.postings_version = postings.VERSION
+
+    def postings_writer(self, dbfile, byteids=False):
+        if byteids:  # term vectors, which the schema does not store
+            return super().postings_writer(dbfile, byteids=byteids)
+        return postings.PackedPostingsWriter(dbfile)
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        return postings.postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
 
 
 class PackedPositions(Positions):

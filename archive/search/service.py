@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from archive.models import Article, Language, Source, Tag
+from archive.models import Article, ArticleTag, Language, Source, Tag
 from archive.search import engine, glossary, highlight
 from archive.search import query as q_mod
 from archive.search.facets import Columns, Filters, columns, filter_and_count
@@ -108,6 +108,7 @@ class Hit:
     title_html: str
     snippet_html: str
     score: float | None
+    topics: list[Tag] = field(default_factory=list)
 
 
 @dataclass
@@ -454,14 +455,29 @@ def _english() -> bool:
     return (translation.get_language() or "").startswith("en")
 
 
-def _load_articles(ids: list[int]) -> dict[int, Article]:
-    articles = (
-        Article.objects.filter(pk__in=ids)
-        .select_related("source")
-        .prefetch_related("tags")
-        .defer("raw_content")
+_TOPIC_FIELDS = ("id", "name_zh", "name_en", "slug")  # in the model's field order
+
+
+def _load_articles(ids: list[int]) -> tuple[dict[int, Article], dict[int, list[Tag]]]:
+    """The page's articles with their sources, and each one's topics (by slug).
+
+    Topics come from one flat query: Django's prefetching builds a queryset per
+    article, which cost more than everything else on a page of results.
+    """
+    articles = Article.objects.filter(pk__in=ids).select_related("source").defer("raw_content")
+    rows = (
+        ArticleTag.objects.filter(article_id__in=ids)
+        .order_by("tag__slug")
+        .values_list("article_id", *(f"tag__{name}" for name in _TOPIC_FIELDS))
     )
-    return {a.pk: a for a in articles}
+    tags: dict[int, Tag] = {}
+    topics: dict[int, list[Tag]] = {}
+    for article_id, *values in rows:
+        tag = tags.get(values[0])
+        if tag is None:
+            tag = tags[values[0]] = Tag.from_db("default", _TOPIC_FIELDS, values)
+        topics.setdefault(article_id, []).append(tag)
+    return {a.pk: a for a in articles}, topics
 
 
 def index_generation() -> tuple | None:
@@ -520,7 +536,7 @@ def search(params: SearchParams) -> SearchResults:
         if core.scores is not None
         else [None] * len(ids)
     )
-    articles = _load_articles(ids)
+    articles, topics = _load_articles(ids)
     hits = []
     for score, pk in zip(scores, ids, strict=True):
         article = articles.get(pk)
@@ -532,7 +548,7 @@ def search(params: SearchParams) -> SearchResults:
         else:
             title_html = highlight.render(article.title, [])
             snippet_html = highlight.render(article.body[: highlight.SNIPPET_CHARS], [])
-        hits.append(Hit(article, title_html, snippet_html, score))
+        hits.append(Hit(article, title_html, snippet_html, score, topics.get(pk, [])))
     facets = _facet_values(params, core.counts, key) if params.facets else {}
     return SearchResults(
         params=params,
