@@ -55,17 +55,28 @@ class _Postings:
     the postings wanted (``positions_at``).
     """
 
-    def __init__(self, fmt=None):
-        self.fmt = fmt
+    def __init__(self):
+        self.fmt = None  # the field's format, which decodes positions
         self.docs = _EMPTY_DOCS
         self.freqs = np.zeros(0)
+        self._doc_parts: list[np.ndarray] = []
+        self._freq_parts: list[np.ndarray] = []
         self._parts: list = []  # PackedPostings, or a list of encoded values
         self._starts: list[int] = []  # slot of each part's first posting
 
-    def _finish(self, doc_parts: list, freq_parts: list) -> "_Postings":
-        if doc_parts:
-            self.docs = np.concatenate(doc_parts)
-            self.freqs = np.concatenate(freq_parts)
+    def add(self, fmt, docs: np.ndarray, freqs: np.ndarray, positions=None) -> None:
+        """One segment's postings (global docnums); ``positions`` when they are wanted."""
+        self.fmt = fmt
+        if positions is not None:
+            self._parts.append(positions)
+            self._starts.append(sum(map(len, self._doc_parts)))
+        self._doc_parts.append(docs)
+        self._freq_parts.append(freqs)
+
+    def finish(self) -> "_Postings":
+        if self._doc_parts:
+            self.docs = np.concatenate(self._doc_parts)
+            self.freqs = np.concatenate(self._freq_parts)
         return self
 
     def positions_at(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +171,6 @@ def _raw_matcher(leaf, fieldname: str, text: str):
 def _read_postings(leaves: list, fieldname: str, text: str, *, positions: bool) -> _Postings:
     """A term's postings in every segment; positions kept only when ``positions``."""
     result = _Postings()
-    doc_parts, freq_parts, slot = [], [], 0
     for leaf, offset in leaves:
         packed = read_packed(leaf, fieldname, text)
         if packed is None:
@@ -176,18 +186,13 @@ def _read_postings(leaves: list, fieldname: str, text: str, *, positions: bool) 
                 if positions:
                     values.append(matcher.value())
                 matcher.next()
-            docs, freqs, part = np.asarray(ids, dtype=np.int64), np.asarray(freqs), values
-            result.fmt = matcher.format
+            docs = np.asarray(ids, dtype=np.int64) + offset
+            result.add(matcher.format, docs, np.asarray(freqs), values if positions else None)
         else:
-            docs, freqs, part = packed.ids.astype(np.int64), packed.freqs(), packed
-            result.fmt = leaf.schema[fieldname].format
-        doc_parts.append(docs + offset)
-        freq_parts.append(freqs)
-        if positions:
-            result._parts.append(part)
-            result._starts.append(slot)
-        slot += len(docs)
-    return result._finish(doc_parts, freq_parts)
+            docs = packed.ids.astype(np.int64) + offset
+            fmt = leaf.schema[fieldname].format
+            result.add(fmt, docs, packed.freqs(), packed if positions else None)
+    return result.finish()
 
 
 def _packed_positions(part: PackedPostings, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

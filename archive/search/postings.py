@@ -15,6 +15,7 @@ matchers still work: the codec hands them a ``ListMatcher`` over the decoded
 record (segment merges and any query type our engine leaves to Whoosh).
 """
 
+import io
 import os
 import struct
 from array import array
@@ -134,11 +135,8 @@ class PackedPostings:
 
 def _read_record(postfile, offset: int, length: int) -> bytes:
     handle = getattr(postfile, "file", None)
-    if handle is not None and hasattr(handle, "fileno"):
-        try:
-            return os.pread(handle.fileno(), length, offset)  # one call, no shared seek
-        except (OSError, ValueError, AttributeError):
-            pass
+    if isinstance(handle, io.BufferedReader | io.FileIO):  # a whole file, not a part of one
+        return os.pread(handle.fileno(), length, offset)  # one call, no shared seek
     return postfile.get(offset, length)
 
 
