@@ -157,17 +157,6 @@ def index_stats(searcher, key: tuple) -> IndexStats:
     return _stats.get(key, lambda: IndexStats(searcher))
 
 
-def _raw_matcher(leaf, fieldname: str, text: str):
-    """The segment's posting reader for a term (deletions are applied later), or None."""
-    try:
-        matcher = leaf.postings(fieldname, text)
-    except TermNotFound:
-        return None
-    while hasattr(matcher, "child") and not hasattr(matcher, "_read_data"):
-        matcher = matcher.child  # a wrapper that hides deleted documents
-    return matcher
-
-
 def _read_postings(leaves: list, fieldname: str, text: str, *, positions: bool) -> _Postings:
     """A term's postings in every segment; positions kept only when ``positions``."""
     result = _Postings()
@@ -175,24 +164,31 @@ def _read_postings(leaves: list, fieldname: str, text: str, *, positions: bool) 
         packed = read_packed(leaf, fieldname, text)
         if packed is None:
             continue
+        fmt = leaf.schema[fieldname].format
         if packed is NOT_PACKED:  # a segment written before packed postings
-            matcher = _raw_matcher(leaf, fieldname, text)
-            if matcher is None:
+            try:
+                matcher = leaf.postings(fieldname, text)  # skips deleted documents itself
+            except TermNotFound:
                 continue
-            ids, freqs, values = [], [], []
-            while matcher.is_active():
-                ids.append(matcher.id())
-                freqs.append(matcher.weight())
-                if positions:
-                    values.append(matcher.value())
-                matcher.next()
+            ids, freqs, values = _walk(matcher, positions=positions)
             docs = np.asarray(ids, dtype=np.int64) + offset
-            result.add(matcher.format, docs, np.asarray(freqs), values if positions else None)
+            result.add(fmt, docs, np.asarray(freqs), values if positions else None)
         else:
             docs = packed.ids.astype(np.int64) + offset
-            fmt = leaf.schema[fieldname].format
             result.add(fmt, docs, packed.freqs(), packed if positions else None)
     return result.finish()
+
+
+def _walk(matcher, *, positions: bool) -> tuple[list[int], list[float], list[bytes]]:
+    """Ids, weights and (if ``positions``) values of a Whoosh matcher, one posting at a time."""
+    ids, freqs, values = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        freqs.append(matcher.weight())
+        if positions:
+            values.append(matcher.value())
+        matcher.next()
+    return ids, freqs, values
 
 
 def _packed_positions(part: PackedPostings, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

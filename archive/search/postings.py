@@ -99,9 +99,6 @@ class PackedPostings:
             self.ends = np.frombuffer(record, dtype="<u4", count=count, offset=offset)
             self.blob = memoryview(record)[offset + 4 * count :]
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
     def freqs(self) -> np.ndarray:
         """Weights as float64 (a word's count in the document, for our text fields)."""
         if self.weights is None:
@@ -120,11 +117,10 @@ class PackedPostings:
 
     def matcher(self, format_, *, term=None, terminfo=None, scorer=None) -> ListMatcher:
         """A Whoosh matcher over these postings."""
-        weights = [1.0] * len(self.ids) if self.weights is None else self.weights.tolist()
         values = self.values() if self.ends is not None else None
         return ListMatcher(
             self.ids.tolist(),
-            weights,
+            self.freqs().tolist(),
             values,
             format_,
             scorer=scorer,

@@ -455,7 +455,12 @@ def _english() -> bool:
     return (translation.get_language() or "").startswith("en")
 
 
-_TOPIC_FIELDS = ("id", "name_zh", "name_en", "slug")  # in the model's field order
+# What a hit shows of a topic, in the model's field order (as Model.from_db wants it).
+_TOPIC_FIELDS = tuple(
+    f.attname
+    for f in Tag._meta.concrete_fields
+    if f.attname in {"id", "slug", "name_zh", "name_en"}
+)
 
 
 def _load_articles(ids: list[int]) -> tuple[dict[int, Article], dict[int, list[Tag]]]:
