@@ -66,12 +66,14 @@ class Site:
             timeout=timeout,
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+            raise AssertionError(
+                f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def start(self, *args: str, program: list[str] | None = None) -> subprocess.Popen:
         """Start a management command (or ``program``) in the background, output to a log."""
-        log = open(self.var / f"{(args or program)[0].replace('/', '_')}.log", "ab")  # noqa: SIM115
+        log = open(self.var / f"{(args or program)[0].replace('/', '_')}.log", "ab")
         command = program if program is not None else [sys.executable, MANAGE, *args]
         return subprocess.Popen(
             command, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR
