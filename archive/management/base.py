@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from archive.search.indexer import drain_queue
+from archive.search.indexer import drain_or_leave_queued
 
 
 class IngestCommand(BaseCommand):
@@ -29,10 +29,4 @@ class IngestCommand(BaseCommand):
         if no_index or dry_run:
             self.stdout.write("Index: left to the running indexer (--no-index).")
             return
-        try:
-            drain_queue(stdout=self.stdout)
-        except Exception as error:  # noqa: BLE001 - the articles are stored; the queue keeps the work
-            self.stderr.write(
-                f"Index not updated ({type(error).__name__}: {error}); "
-                "the changes stay queued for the indexer (manage.py run_indexer / ensure_index)."
-            )
+        drain_or_leave_queued(stdout=self.stdout, stderr=self.stderr)

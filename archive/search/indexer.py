@@ -54,21 +54,47 @@ def _writer(ix, **kwargs):
     raise AssertionError("unreachable")
 
 
-def _apply(writer, article_ids: set[int]) -> tuple[int, int]:
-    """Write current documents for ``article_ids``; delete those no longer in the DB."""
+def _apply(writer, article_ids: set[int]) -> tuple[int, int, set[int]]:
+    """Write current documents for ``article_ids``; delete those no longer in the DB.
+
+    Returns (updated, deleted, failed): an article whose document cannot be built
+    is logged and left out (its queue rows stay), so one bad article never holds
+    back the rest of a batch.
+    """
     updated = 0
-    found = set()
+    found, failed = set(), set()
     ids = sorted(article_ids)
     for start in range(0, len(ids), 500):
         for article in _articles().filter(pk__in=ids[start : start + 500]):
-            writer.update_document(**article_document(article))
             found.add(article.pk)
+            try:
+                document = article_document(article)
+            except Exception:
+                logger.exception("index: article %s cannot be indexed; left queued", article.pk)
+                failed.add(article.pk)
+                continue
+            writer.update_document(**document)
             updated += 1
     deleted = 0
     for pk in article_ids - found:
         writer.delete_by_term("id", str(pk))
         deleted += 1
-    return updated, deleted
+    return updated, deleted, failed
+
+
+def id_ranges(ids) -> str:
+    """``[1, 2, 3, 7, 9, 10]`` as ``"1-3, 7, 9-10"`` (for log lines about many rows)."""
+    parts, run = [], []
+    for pk in sorted(ids):
+        if run and pk == run[-1] + 1:
+            run.append(pk)
+            continue
+        if run:
+            parts.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+        run = [pk]
+    if run:
+        parts.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+    return ", ".join(parts)
 
 
 def drain_queue(*, batch_size: int = 500, stdout=None) -> int:
@@ -88,28 +114,57 @@ def drain_queue(*, batch_size: int = 500, stdout=None) -> int:
         rebuild(stdout=stdout)
         return pending - IndexTask.objects.count()
     applied = 0
+    failed: set[int] = set()  # articles left queued after failing in this drain
     with storage.writer_lock(timeout=LOCK_TIMEOUT):
         ix = storage.open_current()
         try:
             while True:
-                tasks = list(IndexTask.objects.order_by("id")[: batch_size * COMMIT_EVERY])
+                pending = IndexTask.objects.exclude(article_id__in=failed).order_by("id")
+                tasks = list(pending[: batch_size * COMMIT_EVERY])
                 if not tasks:
                     break
-                writer = _writer(ix)
                 try:
-                    updated, deleted = _apply(writer, {t.article_id for t in tasks})
-                except BaseException:
-                    writer.cancel()
+                    updated, deleted, failed_now = _apply_batch(ix, tasks)
+                except Exception:
+                    logger.exception(
+                        "index: a batch of %d changes failed (index tasks %s); they stay queued",
+                        len(tasks),
+                        id_ranges(t.pk for t in tasks),
+                    )
                     raise
-                writer.commit()
-                done = [t.pk for t in tasks]
+                failed |= failed_now
+                done = [t.pk for t in tasks if t.article_id not in failed_now]
                 for start in range(0, len(done), 500):
                     IndexTask.objects.filter(pk__in=done[start : start + 500]).delete()
-                applied += len(tasks)
+                applied += len(done)
                 _say(stdout, f"index: {updated} updated, {deleted} removed")
         finally:
             ix.close()
     return applied
+
+
+def _apply_batch(ix, tasks) -> tuple[int, int, set[int]]:
+    """One writer and commit for a batch of queue rows."""
+    writer = _writer(ix)
+    try:
+        result = _apply(writer, {t.article_id for t in tasks})
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    return result
+
+
+def drain_or_leave_queued(*, stdout=None, stderr=None) -> None:
+    """A command's final drain: if the index is busy or fails, the queue keeps the work."""
+    try:
+        drain_queue(stdout=stdout)
+    except Exception as error:  # noqa: BLE001 - the rows stay queued for the indexer
+        _say(
+            stderr,
+            f"Index not updated now ({error}); the changes stay queued "
+            "for the indexer (manage.py run_indexer).",
+        )
 
 
 def rebuild(*, stdout=None, procs: int | None = None, limitmb: int = 256, batch: int = 1000) -> int:
@@ -143,7 +198,7 @@ def _rebuild_locked(*, stdout, procs, limitmb, batch) -> int:
                 if not chunk:
                     break
                 for article in chunk:
-                    writer.add_document(**article_document(article))
+                    writer.add_document(**_rebuild_document(article))
                 written += len(chunk)
                 last_pk = chunk[-1].pk
                 elapsed = time.monotonic() - started
@@ -177,6 +232,13 @@ def _rebuild_locked(*, stdout, procs, limitmb, batch) -> int:
     return written
 
 
+def _rebuild_document(article) -> dict:
+    try:
+        return article_document(article)
+    except Exception as exc:
+        raise RuntimeError(f"article {article.pk} cannot be indexed: {exc}") from exc
+
+
 def update_all(*, stdout=None, batch: int = 1000) -> tuple[int, int]:
     """Rewrite every article's document in the live index and drop documents without one."""
     if storage.current_dir() is None:
@@ -185,18 +247,20 @@ def update_all(*, stdout=None, batch: int = 1000) -> tuple[int, int]:
         ix = storage.open_current()
         try:
             with ix.searcher() as searcher:
-                indexed = {int(v) for v in searcher.reader().column_reader("id") if v}
+                indexed = indexed_ids(searcher)
             db_ids = set(Article.objects.values_list("pk", flat=True))
             ids = sorted(db_ids)
             total, done = len(ids), 0
             for start in range(0, total, batch):
                 writer = _writer(ix)
                 try:
-                    _apply(writer, set(ids[start : start + batch]))
+                    _updated, _deleted, failed = _apply(writer, set(ids[start : start + batch]))
                 except BaseException:
                     writer.cancel()
                     raise
                 writer.commit()
+                if failed:
+                    IndexTask.objects.bulk_create(IndexTask(article_id=pk) for pk in failed)
                 done = min(start + batch, total)
                 _say(stdout, f"update: {done}/{total} articles")
             stale = indexed - db_ids
@@ -222,14 +286,29 @@ def optimize(*, stdout=None) -> None:
     _say(stdout, "index: optimized")
 
 
-def index_matches_database() -> bool:
-    """Does the live index hold exactly as many documents as there are articles?"""
+def indexed_ids(searcher) -> set[int]:
+    """Article ids of the live (not deleted) documents a searcher sees."""
+    reader = searcher.reader()
+    column = reader.column_reader("id")
+    return {int(column[docnum]) for docnum in reader.all_doc_ids()}
+
+
+def index_drift() -> tuple[set[int], set[int]]:
+    """Ids the live index lacks, and ids it holds that the database does not."""
     ix = storage.open_current()
     try:
         with ix.searcher() as searcher:
-            return searcher.doc_count() == Article.objects.count()
+            indexed = indexed_ids(searcher)
     finally:
         ix.close()
+    in_database = set(Article.objects.values_list("pk", flat=True))
+    return in_database - indexed, indexed - in_database
+
+
+def index_matches_database() -> bool:
+    """Does the live index hold exactly the articles the database holds (by id)?"""
+    missing, extra = index_drift()
+    return not missing and not extra
 
 
 def schema_is_current(schema) -> bool:
@@ -252,8 +331,9 @@ def index_is_current(ix) -> bool:
         )
 
 
-def ensure_index(*, stdout=None) -> str:
-    """Build the index if missing or unreadable, else apply the queue; rebuild on drift."""
+def ensure_index(*, stdout=None, drain: bool = True) -> str:
+    """Build the index if missing, unreadable or out of date; apply the queue (unless
+    ``drain`` is false: the indexer loop drains it itself); rebuild on drift."""
     try:
         ix = storage.open_current()
     except storage.SearchUnavailable as exc:
@@ -268,9 +348,15 @@ def ensure_index(*, stdout=None) -> str:
         _say(stdout, "index: written by an older version of the archive; rebuilding")
         rebuild(stdout=stdout)
         return "rebuilt"
-    drain_queue(stdout=stdout)
-    if not index_matches_database():
-        _say(stdout, "index: document count differs from the database; rebuilding")
+    if drain:
+        drain_queue(stdout=stdout)
+    queued = set(IndexTask.objects.values_list("article_id", flat=True))
+    missing, extra = (ids - queued for ids in index_drift())  # queued ones are on their way
+    if missing or extra:
+        _say(
+            stdout,
+            f"index: {len(missing)} articles missing and {len(extra)} extra documents; rebuilding",
+        )
         rebuild(stdout=stdout)
         return "rebuilt"
     return "ok"

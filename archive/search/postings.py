@@ -77,15 +77,24 @@ def _little_endian(numbers: array) -> bytes:
     return numbers.tobytes()
 
 
+class CorruptPostings(ValueError):
+    """A posting record that cannot be what this module wrote (damaged index data)."""
+
+
 class PackedPostings:
     """One segment's posting list for a term, as arrays over the record's bytes."""
 
     __slots__ = ("ids", "weights", "ends", "blob")
 
     def __init__(self, record: bytes):
+        if len(record) < _HEADER.size:
+            raise CorruptPostings("posting record shorter than its header")
         magic, count, flags = _HEADER.unpack_from(record)
-        if magic != MAGIC:
-            raise ValueError("not a packed posting list")
+        if magic != MAGIC or flags & ~(HAS_WEIGHTS | HAS_VALUES):
+            raise CorruptPostings("not a packed posting list")
+        arrays = 1 + bool(flags & HAS_WEIGHTS) + bool(flags & HAS_VALUES)
+        if len(record) < _HEADER.size + 4 * count * arrays:
+            raise CorruptPostings("posting record shorter than its arrays")
         offset = _HEADER.size
         self.ids = np.frombuffer(record, dtype="<u4", count=count, offset=offset)
         offset += 4 * count
@@ -98,6 +107,8 @@ class PackedPostings:
         if flags & HAS_VALUES:
             self.ends = np.frombuffer(record, dtype="<u4", count=count, offset=offset)
             self.blob = memoryview(record)[offset + 4 * count :]
+            if count and int(self.ends[-1]) > len(self.blob):
+                raise CorruptPostings("posting values out of bounds")
 
     def freqs(self) -> np.ndarray:
         """Weights as float64 (a word's count in the document, for our text fields)."""
@@ -116,12 +127,16 @@ class PackedPostings:
         return [bytes(blob[(ends[i - 1] if i else 0) : ends[i]]) for i in chosen]
 
     def matcher(self, format_, *, term=None, terminfo=None, scorer=None) -> ListMatcher:
-        """A Whoosh matcher over these postings."""
-        values = self.values() if self.ends is not None else None
+        """A Whoosh matcher over these postings.
+
+        Values are always bytes (``b""`` for fields that store none): Whoosh's
+        segment merge copies each posting's value and refuses anything else, and a
+        ``ListMatcher`` without values would hand it ``""``.
+        """
         return ListMatcher(
             self.ids.tolist(),
             self.freqs().tolist(),
-            values,
+            self.values(),
             format_,
             scorer=scorer,
             term=term,
@@ -132,8 +147,12 @@ class PackedPostings:
 def _read_record(postfile, offset: int, length: int) -> bytes:
     handle = getattr(postfile, "file", None)
     if isinstance(handle, io.BufferedReader | io.FileIO):  # a whole file, not a part of one
-        return os.pread(handle.fileno(), length, offset)  # one call, no shared seek
-    return postfile.get(offset, length)
+        record = os.pread(handle.fileno(), length, offset)  # one call, no shared seek
+    else:
+        record = postfile.get(offset, length)
+    if len(record) != length:
+        raise CorruptPostings(f"posting record cut short ({len(record)} of {length} bytes)")
+    return record
 
 
 def _extent(terminfo) -> tuple[int, int]:

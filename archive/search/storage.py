@@ -23,6 +23,7 @@ from archive.search.schema import build_schema
 POINTER = "CURRENT"
 PREVIOUS = "PREVIOUS"
 LOCK_FILE = "indexer.lock"
+RUNNING_FILE = "indexer.running"
 
 
 class SearchUnavailable(Exception):
@@ -135,6 +136,49 @@ def writer_lock(*, timeout: float | None = None):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     finally:
         handle.close()
+
+
+@contextmanager
+def indexer_presence(*, waiting=None):
+    """Hold the "an indexer is running" lock for the life of the ``run_indexer`` loop.
+
+    An exclusive OS lock on ``indexer.running``: the OS drops it when the process
+    dies (even by ``kill -9``), so ``indexer_running()`` is never fooled by a stale
+    file, and a second loop waits here instead of running beside the first.
+    ``waiting()`` is called once if it has to wait.
+    """
+    root = index_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / RUNNING_FILE, "a+b") as handle:
+        for _attempt in range(20):  # a health probe holds it for microseconds
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(0.05)
+        else:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def indexer_running() -> bool:
+    """Is a ``run_indexer`` loop alive (on this machine's view of the index folder)?"""
+    try:
+        handle = open(index_root() / RUNNING_FILE, "rb")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
 
 
 # --- Readers: one searcher per process, reopened only when the index changed ---------

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from archive.search.indexer import drain_queue, rebuild
+from archive.search.indexer import drain_or_leave_queued, rebuild
 
 
 class Command(BaseCommand):
@@ -27,5 +27,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = rebuild(stdout=self.stdout, procs=options["procs"], limitmb=options["limitmb"])
-        drain_queue(stdout=self.stdout)
+        drain_or_leave_queued(stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(self.style.SUCCESS(f"search index rebuilt: {count} articles"))

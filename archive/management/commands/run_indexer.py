@@ -1,16 +1,17 @@
 """The single index writer: apply queued changes every second until stopped."""
 
 import signal
-import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from archive.search.indexer import drain_queue, ensure_index, optimize
-from archive.search.storage import IndexBusy
+from archive.search import indexer_loop
 
 
 class Command(BaseCommand):
-    help = "Drain the index queue in a loop (the only process that writes the index). Stops on SIGTERM/SIGINT."
+    help = (
+        "Drain the index queue in a loop (the only process that writes the index). "
+        "Errors are logged and retried; stops on SIGTERM/SIGINT."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between drains.")
@@ -20,7 +21,9 @@ class Command(BaseCommand):
             default=500,
             help="Merge segments after this many applied changes.",
         )
-        parser.add_argument("--once", action="store_true", help="Drain once and exit.")
+        parser.add_argument(
+            "--once", action="store_true", help="One cycle (drain, merge if due), then exit."
+        )
 
     def handle(self, *args, **options):
         stopping = {"now": False}
@@ -30,22 +33,12 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        ensure_index(stdout=self.stdout)
-        since_optimize = 0
-        self.stdout.write("indexer: running")
-        while not stopping["now"]:
-            try:
-                applied = drain_queue(stdout=self.stdout)
-            except IndexBusy as exc:
-                self.stderr.write(f"indexer: {exc}; retrying")
-                applied = 0
-            since_optimize += applied
-            if since_optimize >= options["optimize_every"]:
-                optimize(stdout=self.stdout)
-                since_optimize = 0
-            if options["once"]:
-                break
-            deadline = time.monotonic() + options["interval"]
-            while not stopping["now"] and time.monotonic() < deadline:
-                time.sleep(0.1)
-        self.stdout.write("indexer: stopped")
+        ok = indexer_loop.run(
+            interval=options["interval"],
+            optimize_every=options["optimize_every"],
+            once=options["once"],
+            should_stop=lambda: stopping["now"],
+            stdout=self.stdout,
+        )
+        if options["once"] and not ok:
+            raise CommandError("a step failed; see the log above")

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from archive.search.indexer import drain_queue, update_all
+from archive.search.indexer import drain_or_leave_queued, update_all
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         written, removed = update_all(stdout=self.stdout, batch=options["batch_size"])
-        drain_queue(stdout=self.stdout)
+        drain_or_leave_queued(stdout=self.stdout, stderr=self.stderr)
         self.stdout.write(
             self.style.SUCCESS(f"search index updated: {written} written, {removed} removed")
         )
