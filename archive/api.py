@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from archive import search_ui
 from archive.models import Article, DatePrecision
 from archive.search import service
 
@@ -41,8 +42,8 @@ def _article_summary(article: Article, topics=None) -> dict:
 @require_safe
 def search_api(request):
     try:
-        params = service.params_from_query(request.GET)
-        results = service.search(params)
+        results = search_ui.run_search(request.GET)
+        params = results.params
     except service.SearchParamError as exc:
         return _error(str(exc), 400)
     except service.SearchUnavailable:

@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from archive import search_ui
 from archive.models import Article, Source, Tag
 from archive.search import service
 
@@ -131,7 +132,7 @@ class SearchRss(ArticleFeed):
     """The first page of any search, as a feed (parameters as on the search page)."""
 
     def get_object(self, request: HttpRequest):
-        return service.search(service.params_from_query(request.GET))
+        return search_ui.run_search(request.GET)
 
     def title(self, obj) -> str:
         q = xml_text(getattr(obj.params, "q", "")).strip()
@@ -162,7 +163,8 @@ def _search_feed(feed: Feed, request: HttpRequest) -> HttpResponse:
     try:
         return feed(request)
     except service.SearchParamError as exc:
-        return error_page(request, status=400, message=str(exc))
+        last = exc.last if isinstance(exc, search_ui.PastLastPage) else None
+        return error_page(request, status=400, message=str(exc), last_page=last)
     except service.SearchUnavailable as exc:
         log_unavailable(exc)
         return error_page(request, status=503, message="")

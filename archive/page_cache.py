@@ -29,16 +29,22 @@ def csrf_placeholder() -> str:
 
 
 def page_key(request: HttpRequest, parts: tuple) -> str:
-    """Cache key: the page's own ``parts`` plus the full URL and interface language."""
-    whole = (request.build_absolute_uri(), get_language(), *parts)
+    """Cache key: the page's own ``parts`` plus its address and the interface language.
+
+    The address without its query string: the view names in ``parts`` every
+    parameter the page reads, so parameters it ignores (``?utm_source=``,
+    ``?x=1``, ``?x=2``...) share one entry instead of each writing a new one.
+    """
+    whole = (request.build_absolute_uri(request.path), get_language(), *parts)
     return "page:" + hashlib.sha1(repr(whole).encode()).hexdigest()
 
 
 def cached_page(request: HttpRequest, parts: tuple, render: Callable[[dict], str]) -> HttpResponse:
     """The page for ``parts``, rendered by ``render(extra_context)`` on a miss.
 
-    ``parts`` must name everything the page shows besides its URL and language
-    (for an article: its edit stamp, topics and the index generation).
+    ``parts`` must name everything the page shows besides its address (without
+    the query string) and language: for an article, its validated ``script``,
+    edit stamp, topics and the index generation.
     """
     key = page_key(request, parts)
     placeholder = csrf_placeholder()

@@ -8,15 +8,17 @@ and ``language`` may repeat (any of them matches); ``date`` is one year
 date range.
 """
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 from django.http import QueryDict
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from archive.models import Language, Source, Tag
+from archive.search import service
 
 FACET_NAMES = {
     "topic": _("Topic"),
@@ -58,6 +60,76 @@ class Chip:
     name: str
     label: str
     remove_url: str
+
+
+class PastLastPage(service.SearchParamError):
+    """A page number past the last page; ``last`` is the last page there is."""
+
+    def __init__(self, *, page: int, last: int):
+        super().__init__(
+            gettext("There is no page %(page)s; the last page is %(last)s.")
+            % {"page": page, "last": last}
+        )
+        self.page, self.last = page, last
+
+
+def search_query(query: QueryDict) -> tuple[QueryDict, bool]:
+    """The query with each filter's values split at commas and repeats dropped
+    (``lang`` read as ``language``), and whether it asks for ``page=last``
+    (then dropped). SearchParamError when one filter has too many values.
+    """
+    out = QueryDict(mutable=True)
+    filters: dict[str, list[str]] = {}
+    for key, values in query.lists():
+        name = "language" if key == "lang" else key
+        if name not in MULTI_VALUE:
+            out.setlist(key, values)
+            continue
+        split = [v.strip() for raw in values for v in raw.split(",") if v.strip()]
+        filters.setdefault(name, []).extend(split)
+        out.setlist(name, [])  # keeps the parameter's place in links
+    for name, values in filters.items():
+        unique = list(dict.fromkeys(values))
+        if len(unique) > service.MAX_VALUES:
+            raise service.SearchParamError(
+                gettext(
+                    "A search can filter on at most %(max)s values of “%(name)s”; "
+                    "this address has %(count)s."
+                )
+                % {"max": service.MAX_VALUES, "name": name, "count": len(unique)}
+            )
+        if unique:
+            out.setlist(name, unique)
+        else:
+            del out[name]
+    pages = [v.strip() for v in out.getlist("page")]
+    wants_last = bool(pages) and pages[-1] == "last"
+    if wants_last:
+        del out["page"]
+    return out, wants_last
+
+
+def _last_page(params: service.SearchParams) -> int:
+    """The number of the last page of results (1 when there are none)."""
+    probe = dataclasses.replace(params, page=1, facets=False, highlight=False)
+    return max(service.search(probe).num_pages, 1)
+
+
+def run_search(query: QueryDict) -> service.SearchResults:
+    """The search a query string asks for, ``page=last`` included.
+
+    SearchParamError (PastLastPage for a page past the end), SearchUnavailable.
+    """
+    cleaned, wants_last = search_query(query)
+    params = service.params_from_query(cleaned)
+    if wants_last:
+        params.page = _last_page(params)
+    try:
+        return service.search(params)
+    except service.SearchParamError:
+        if params.page > 1 and (last := _last_page(params)) < params.page:
+            raise PastLastPage(page=params.page, last=last) from None
+        raise
 
 
 def canonical_query(query: QueryDict) -> QueryDict:
@@ -159,7 +231,7 @@ def _hidden_fields(query: QueryDict, *, drop: set[str]) -> list[tuple[str, str]]
 
 def search_context(*, query: QueryDict, results) -> dict:
     """Template context for the search page around ``results``."""
-    query = canonical_query(query)
+    query = canonical_query(search_query(query)[0])
     groups = facet_groups(query=query, facets=results.facets or {})
     clear = QueryDict(mutable=True)
     if query.get("q"):

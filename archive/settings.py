@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "archive.request_limits.RequestLineLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -4,6 +4,8 @@ import logging
 import time
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -43,19 +45,31 @@ class BadParameter(Exception):
     """A query parameter the reader can fix; shown as a friendly 400 page."""
 
 
-def error_page(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
-    """A friendly error page in the site's style."""
+def error_page(
+    request: HttpRequest, *, status: int, message: str, last_page: int | None = None
+) -> HttpResponse:
+    """A friendly error page in the site's style; ``last_page`` adds a link to that page."""
     template = {400: "400.html", 503: "503.html"}.get(status, "400.html")
-    return render(request, template, {"message": message}, status=status)
+    context = {"message": message}
+    if last_page is not None:
+        query = request.GET.copy()
+        query["page"] = str(last_page)
+        context.update(last_page=last_page, last_page_url=f"?{query.urlencode()}")
+    return render(request, template, context, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler400: Django's own bad requests (too many fields, bad host...)."""
-    return render(request, "400.html", {"message": ""}, status=400)
+    message = ""
+    if isinstance(exception, TooManyFieldsSent):
+        message = _("This address has more than %(max)s parameters.") % {
+            "max": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        }
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def paginate(request: HttpRequest, articles) -> Page:
-    """The requested page of ``articles``; BadParameter for junk or a page past the end."""
+    """The requested page of ``articles``; BadParameter for junk, PastLastPage past the end."""
     form = ListPageForm(request.GET)
     if not form.is_valid():
         raise BadParameter(first_error(form))
@@ -64,10 +78,7 @@ def paginate(request: HttpRequest, articles) -> Page:
     if number == "last":
         number = paginator.num_pages
     if number > paginator.num_pages:
-        raise BadParameter(
-            _("There is no page %(page)s; the last page is %(last)s.")
-            % {"page": number, "last": paginator.num_pages}
-        )
+        raise search_ui.PastLastPage(page=number, last=paginator.num_pages)
     return paginator.page(number)
 
 
@@ -85,6 +96,8 @@ def render_list(
     """
     try:
         page = paginate(request, articles.for_listing().newest_first())
+    except search_ui.PastLastPage as exc:
+        return error_page(request, status=400, message=str(exc), last_page=exc.last)
     except BadParameter as exc:
         return error_page(request, status=400, message=str(exc))
     context = {
@@ -111,18 +124,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def search_page(request: HttpRequest) -> HttpResponse:
     try:
-        params = service.params_from_query(request.GET)
-        results = service.search(params)
+        results = search_ui.run_search(request.GET)
+    except search_ui.PastLastPage as exc:
+        return error_page(request, status=400, message=str(exc), last_page=exc.last)
     except service.SearchParamError as exc:
         return error_page(request, status=400, message=str(exc))
     except service.SearchUnavailable as exc:
         log_unavailable(exc)
         return error_page(request, status=503, message="")
-    if results.num_pages and results.page > results.num_pages:
-        raise Http404(_("There is no page %(page)s.") % {"page": results.page})
     context = {
         "results": results,
-        "params": params,
+        "params": results.params,
         "canonical_url": request.build_absolute_uri(reverse("search")),
         **search_ui.search_context(query=request.GET, results=results),
     }
@@ -150,7 +162,10 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # the article); ``updated_at`` covers edits to the article.
     updated_at, source_id = rows[0][0], rows[0][1]
     tag_ids = tuple(sorted(row[2] for row in rows if row[2] is not None))
-    parts = (pk, str(updated_at), source_id, tag_ids, service.index_generation())
+    parts = (pk, script, str(updated_at), source_id, tag_ids, service.index_generation())
+    # The cached page is shared by every query string that reads the same: the
+    # language switch returns to the page's own address, not the one first asked for.
+    here = request.path + (f"?{urlencode({'script': script})}" if script else "")
 
     def render_page(extra: dict) -> str:
         article = get_object_or_404(
@@ -164,6 +179,7 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context = {
             **_article_context(article, script),
             "canonical_url": request.build_absolute_uri(reverse("article_detail", args=[pk])),
+            "language_next": here,
             **extra,
         }
         return render_to_string("archive/article_detail.html", context, request)

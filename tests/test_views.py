@@ -512,8 +512,144 @@ def test_server_error_page_renders_without_a_request():
 
 
 def test_too_many_parameters_is_a_friendly_400(client):
-    query = "&".join(f"topic=t{n}" for n in range(1200))
+    query = "&".join(["t="] * 1001)  # short enough for the address limit (414)
     client.raise_request_exception = False
     response = client.get(f"/search/?{query}", **EN)
     assert response.status_code == 400
-    assert "Please check the address" in text_of(response)
+    html = text_of(response)
+    assert "Please check the address" in html
+    assert "This address has more than 1000 parameters." in html
+
+
+# --- Hardening: last and missing pages, repeated filters, the page cache -----------------
+def many_articles(data: dict, count: int = 25) -> list[Article]:
+    """``count`` indexed articles about 稀土 from Xinhua, one a day, oldest first."""
+    made = [
+        make_article(
+            n,
+            title=f"稀土新闻 {n}",
+            source=data["xinhua"],
+            published_at=datetime(2024, 1, 1 + n - 100, tzinfo=UTC),
+        )
+        for n in range(100, 100 + count)
+    ]
+    drain_queue()
+    return made
+
+
+def test_search_page_last_shows_the_last_page(client):
+    data = make_archive()
+    made = many_articles(data)  # pages of 20
+    response = client.get("/search/", {"q": "稀土新闻", "sort": "newest", "page": "last"}, **EN)
+    assert response.status_code == 200
+    html = text_of(response)
+    assert "Page 2 of 2" in html and "25 articles" in html
+    assert made[0].get_absolute_url() in html  # the oldest of the new ones is on the last page
+    assert made[-1].get_absolute_url() not in html
+    assert html.count('<a href="/articles/') == 5
+    q = "%E7%A8%80%E5%9C%9F%E6%96%B0%E9%97%BB"
+    assert f'href="?q={q}&amp;sort=newest&amp;page=1"' in html  # "Previous"
+    first = text_of(client.get("/search/", {"q": "稀土新闻", "sort": "newest"}, **EN))
+    assert f'href="?q={q}&amp;sort=newest&amp;page=last">Last<' in first
+    nothing = client.get("/search/", {"q": "没有这个词", "page": "last"}, **EN)
+    assert nothing.status_code == 200 and "No articles match" in text_of(nothing)
+
+
+def test_search_page_past_the_end_links_to_the_last_page(client):
+    data = make_archive()
+    many_articles(data)
+    response = client.get("/search/", {"q": "稀土", "page": "9"}, **EN)
+    assert response.status_code == 400
+    html = text_of(response)
+    assert "There is no page 9; the last page is 2." in html
+    link = re.search(r'<p class="last-page"><a href="([^"]+)">Go to the last page \(page 2\)', html)
+    assert link and link.group(1) == "?q=%E7%A8%80%E5%9C%9F&amp;page=2"
+    assert client.get("/search/?q=%E7%A8%80%E5%9C%9F&page=2", **EN).status_code == 200
+    zh = text_of(client.get("/search/", {"q": "稀土", "page": "9"}, **ZH))
+    assert "没有第 9 页；最后一页是第 2 页。" in zh and "前往最后一页（第 2 页）" in zh
+
+
+def test_api_and_feed_accept_page_last(client):
+    data = make_archive()
+    made = many_articles(data)
+    api = client.get("/api/search", {"q": "稀土新闻", "sort": "newest", "page": "last"}).json()
+    assert (api["page"], api["num_pages"], len(api["results"])) == (2, 2, 5)
+    assert api["results"][-1]["id"] == made[0].pk  # the oldest
+    past = client.get("/api/search", {"q": "稀土", "page": "3"}, **EN)
+    assert past.status_code == 400
+    assert past.json()["error"] == "There is no page 3; the last page is 2."
+    feed = client.get("/feeds/search/", {"q": "稀土", "sort": "newest", "page": "last"})
+    assert feed.status_code == 200
+    assert made[0].title.encode() in feed.content and made[-1].title.encode() not in feed.content
+
+
+def test_list_page_past_the_end_links_to_the_last_page(client):
+    data = make_archive()
+    many_articles(data)
+    response = client.get("/sources/xinhua/?page=5", **EN)
+    assert response.status_code == 400
+    html = text_of(response)
+    assert "There is no page 5; the last page is 2." in html
+    assert '<a href="?page=2">Go to the last page (page 2)</a>' in html
+
+
+def test_search_repeated_filter_values_count_once(client):
+    data = indexed_archive()
+    repeated = "&".join(["topic=economy"] * 60)
+    html = text_of(client.get(f"/search/?{repeated}", **EN))
+    assert "2 articles" in html and data["hant"].get_absolute_url() not in html
+    assert html.count('aria-label="Remove filter: Economy"') == 1
+    commas = ",".join(["economy"] * 400)  # one filter, not 400
+    html = text_of(client.get(f"/search/?topic={commas}&source=reuters,reuters", **EN))
+    assert "1 article" in html and html.count('aria-label="Remove filter: Economy"') == 1
+    assert 'href="?source=reuters"' in html  # removing the topic keeps the source, once
+
+
+@pytest.mark.parametrize("count", [51, 400])
+def test_search_too_many_different_filter_values_is_a_friendly_400(client, count):
+    indexed_archive()
+    values = ",".join(f"t{n}" for n in range(count))
+    for url in ["/search/", "/feeds/search/"]:
+        response = client.get(url, {"topic": values}, **EN)
+        assert response.status_code == 400, url
+        assert (
+            f"A search can filter on at most 50 values of “topic”; this address has {count}."
+            in text_of(response)
+        )
+    api = client.get("/api/search", {"topic": values}, **EN)
+    assert api.status_code == 400 and "at most 50 values" in api.json()["error"]
+    assert (
+        client.get("/search/", {"topic": values}, **ZH).content.decode().count("最多只能有 50") == 1
+    )
+
+
+def test_search_fifty_different_filter_values_are_accepted(client):
+    data = indexed_archive()
+    values = ["economy", *(f"t{n}" for n in range(49))]
+    html = text_of(client.get("/search/", {"topic": values}, **EN))
+    assert "2 articles" in html and data["en"].get_absolute_url() in html
+
+
+def _cached_pages(settings) -> int:
+    from pathlib import Path
+
+    return len(list(Path(settings.CACHES["pages"]["LOCATION"]).glob("*.djcache")))
+
+
+def test_article_page_cache_ignores_unknown_parameters(client, settings):
+    data = make_archive()
+    url = data["hans"].get_absolute_url()
+    client.get(url, **ZH)
+    assert _cached_pages(settings) == 1
+    for n in range(5):
+        response = client.get(url, {"x": n, "utm_source": "feed"}, **ZH)
+        assert response.status_code == 200 and "内蒙古打造稀土交易中心" in text_of(response)
+        assert f'name="next" value="{url}"' in text_of(response)  # not ?x=…
+    assert _cached_pages(settings) == 1
+    converted = text_of(client.get(url, {"script": "hant", "x": 1}, **ZH))
+    assert "內蒙古打造稀土交易中心" in converted
+    assert f'name="next" value="{url}?script=hant"' in converted
+    assert "內蒙古" in text_of(client.get(url, {"script": "hant", "x": 2}, **ZH))
+    assert "內蒙古" not in text_of(client.get(url, {"x": 3}, **ZH))
+    client.get(url, **EN)
+    assert _cached_pages(settings) == 3  # as published, converted, and in English
