@@ -1,12 +1,14 @@
 """gunicorn settings for ``make run`` and docker-compose.
 
 The master preloads the app (jieba's dictionary and OpenCC are loaded once and
-shared by forked workers) and starts the single index writer beside the workers.
+shared by forked workers) and starts the single index writer beside the workers,
+restarting it with back-off whenever it exits (``archive.supervisor``).
 """
 
 import os
-import subprocess
 import sys
+
+from archive.supervisor import Supervised
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -14,18 +16,23 @@ preload_app = True
 timeout = 60
 max_requests = 10000  # recycle workers now and then (leaks), not every few seconds under load
 max_requests_jitter = 1000
-limit_request_line = 4094
+# Request lines up to 1 MB reach Django, whose friendly 414 page refuses any
+# beyond 4,094 characters (archive.request_limits); gunicorn's own refusal is a bare 400.
+limit_request_line = 0
 accesslog = "-" if os.environ.get("ARCHIVE_ACCESS_LOG") else None
 
-_indexer: subprocess.Popen | None = None
+_indexer: Supervised | None = None
 
 
 def when_ready(server) -> None:
-    """Start the index-queue worker unless another process runs it (docker-compose)."""
+    """Start the supervised index writer unless another process runs it (docker-compose)."""
     global _indexer
     if os.environ.get("ARCHIVE_START_INDEXER", "1") == "1":
-        _indexer = subprocess.Popen([sys.executable, "manage.py", "run_indexer"])
-        server.log.info("indexer started (pid %s)", _indexer.pid)
+        manage = os.path.join(os.path.dirname(os.path.dirname(__file__)), "manage.py")
+        _indexer = Supervised(
+            [sys.executable, manage, "run_indexer"], name="indexer", log=server.log
+        )
+        _indexer.start()
 
 
 def post_worker_init(worker) -> None:
@@ -36,9 +43,5 @@ def post_worker_init(worker) -> None:
 
 
 def on_exit(server) -> None:
-    if _indexer and _indexer.poll() is None:
-        _indexer.terminate()
-        try:
-            _indexer.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            _indexer.kill()
+    if _indexer is not None:
+        _indexer.stop()

@@ -128,6 +128,9 @@ HAYSTACK_CONNECTIONS = {
 # (archive.search.signals) and one indexer process drains the queue.
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 HAYSTACK_LIMIT_TO_REGISTERED_MODELS = False
+# /healthz answers 503 when the oldest queued index change is older than this
+# (seconds), or when no run_indexer loop holds the index folder's running lock.
+ARCHIVE_INDEX_TASK_MAX_AGE = int(os.environ.get("ARCHIVE_INDEX_TASK_MAX_AGE", "60"))
 
 # --- Auth and admin protection ------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -289,6 +289,8 @@ def optimize(*, stdout=None) -> None:
 def indexed_ids(searcher) -> set[int]:
     """Article ids of the live (not deleted) documents a searcher sees."""
     reader = searcher.reader()
+    if not reader.doc_count():
+        return set()  # an empty index's reader has no columns
     column = reader.column_reader("id")
     return {int(column[docnum]) for docnum in reader.all_doc_ids()}
 

@@ -1,0 +1,147 @@
+"""Real processes killed with ``kill -9``: the supervised indexer, a drain, a rebuild.
+
+Each test runs a separate installation (tests.processes.Site): gunicorn as
+``make run`` starts it, or the index commands on their own, then kills a
+process mid-work and checks what a reader would see.
+"""
+
+import json
+import os
+import signal
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.processes import Site, free_port, kill_hard, wait_for
+
+pytestmark = pytest.mark.slow
+
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+CREATE_ARTICLES = """
+import sys
+from archive.models import Article
+prefix, count = sys.argv[1], int(sys.argv[2])
+Article.objects.bulk_create(
+    Article(title=f"{prefix}第{n}篇", body=f"{prefix}报道第{n}号。稀土。", language="zh-Hans",
+            external_id=f"{prefix}-{n}", fingerprint=f"{prefix}-{n}")
+    for n in range(count)
+)
+from archive.models import IndexTask
+IndexTask.objects.bulk_create(
+    IndexTask(article_id=pk)
+    for pk in Article.objects.filter(external_id__startswith=prefix + "-").values_list("pk", flat=True)
+)
+"""
+
+
+def get(port: int, path: str) -> tuple[int, dict | str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+            status, body = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read().decode()
+    except (urllib.error.URLError, ConnectionError) as error:  # not listening (yet)
+        return 0, str(error)
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body
+
+
+def children(pid: int) -> dict[int, str]:
+    """Child pids of ``pid`` and their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def is_zombie(pid: int) -> bool:
+    """Dead but not yet reaped: its open files, and so its locks, are released."""
+    return "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
+
+
+def indexer_pid(master: int) -> int | None:
+    return next((pid for pid, cmd in children(master).items() if "run_indexer" in cmd), None)
+
+
+def add_articles(site: Site, prefix: str, count: int) -> None:
+    site.manage(
+        "shell", "-c", f"import sys; sys.argv=['x','{prefix}','{count}']\n{CREATE_ARTICLES}"
+    )
+
+
+@pytest.fixture
+def site(tmp_path):
+    return Site(tmp_path / "var")
+
+
+@pytest.fixture
+def served(site):
+    """gunicorn started as ``make run`` starts it (it supervises the indexer)."""
+    port = free_port()
+    site.extra_env.update(PORT=str(port), HOST="127.0.0.1", WEB_CONCURRENCY="2")
+    site.extra_env.update(ARCHIVE_START_INDEXER="1")
+    master = site.start(
+        program=[GUNICORN, "archive.wsgi:application", "-c", "archive/gunicorn_conf.py"]
+    )
+    try:
+        wait_for(lambda: get(port, "/healthz")[0] == 200, timeout=120, what="a healthy site")
+        yield site, port, master
+    finally:
+        master.send_signal(signal.SIGTERM)
+        try:
+            master.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - whatever state it is in, it must go
+            kill_hard(master)
+
+
+def search_total(port: int, q: str) -> int:
+    status, body = get(port, f"/api/search?q={urllib.request.quote(q)}")
+    assert status == 200, body
+    return body["total"]
+
+
+def test_killed_indexer_is_restarted_and_edits_reach_search_again(served):
+    site, port, master = served
+    first = wait_for(lambda: indexer_pid(master.pid), what="the indexer process")
+    os.kill(first, signal.SIGKILL)
+    # While it is down /healthz says so; the master starts a new one within seconds.
+    second = wait_for(
+        lambda: (pid := indexer_pid(master.pid)) not in (None, first) and pid, what="a new indexer"
+    )
+    assert second != first
+    add_articles(site, "重启后", 3)
+    wait_for(lambda: search_total(port, "重启后") == 3, what="the new articles in search")
+    assert get(port, "/healthz") == (
+        200,
+        {"database": "ok", "index": "ok", "indexer": "running", "status": "ok"},
+    )
+
+
+def test_healthz_is_503_while_no_indexer_runs(served):
+    site, port, master = served
+    master.send_signal(signal.SIGSTOP)  # the master cannot restart it while stopped
+    try:
+        pid = indexer_pid(master.pid)
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: is_zombie(pid), what="the indexer dead (its files closed)")
+        # The workers still answer: search works, and health names the missing part.
+        status, body = get(port, "/healthz")
+        assert (status, body["indexer"], body["status"]) == (503, "not running", "unavailable")
+        assert search_total(port, "稀土") >= 0
+    finally:
+        master.send_signal(signal.SIGCONT)
+    wait_for(lambda: get(port, "/healthz")[0] == 200, what="health back after the restart")
