@@ -20,9 +20,12 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-var/secret_key:
-	mkdir -p var
-	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+# Readable by its owner only (0600), also when an older checkout wrote it 0644.
+var/secret_key: FORCE
+	@mkdir -p var
+	@test -s $@ || (umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@)
+	@chmod 600 $@
+FORCE:
 
 # Serve on the embedded defaults (SQLite + Whoosh under var/), DEBUG off.
 # Compiled translations (.mo) are committed; `make messages` refreshes them.

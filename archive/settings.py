@@ -1,11 +1,14 @@
 """Settings for the news archive, configured from the environment.
 
-Local defaults need nothing set: SQLite and the Whoosh index live under ``var/``.
-Production sets ``DJANGO_DEBUG=0``, ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS``
-and, behind TLS, ``DJANGO_HTTPS=1``. Every variable is listed in README.md.
+Local defaults: SQLite and the Whoosh index live under ``var/``. Debug is off
+unless ``DJANGO_DEBUG=1`` asks for it, and then only does a missing
+``DJANGO_SECRET_KEY`` fall back to a development key. Production sets
+``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS`` and, behind TLS, ``DJANGO_HTTPS=1``.
+Every variable is listed in README.md.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,13 +32,17 @@ def env_list(name: str, default: str) -> list[str]:
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ARCHIVE_VAR_DIR", BASE_DIR / "var"))
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
+# Fail closed: debug pages only when asked for.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+# pytest-django imports these settings before any conftest could set the
+# environment, and a test run signs nothing that outlives it.
+TESTING = "pytest" in sys.modules
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not (DEBUG or TESTING):
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. With DJANGO_DEBUG=0 the site needs a secret key: "
+            "DJANGO_SECRET_KEY is not set. The site needs a secret key unless DJANGO_DEBUG=1: "
             "set DJANGO_SECRET_KEY to a long random string (README.md, 'Environment')."
         )
     SECRET_KEY = "django-insecure-local-development-only"
@@ -143,10 +150,65 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", default=False)
+
+
+def client_address(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind our proxy the one it reports.
+
+    Only with ``DJANGO_BEHIND_PROXY=1`` is ``X-Forwarded-For`` read, and then only
+    its last entry, the one our proxy (deploy/nginx) wrote: anything a client
+    sends in that header comes before it. Without the flag a client cannot pose
+    as many addresses to escape the lock-out below.
+    """
+    from django.conf import settings
+
+    remote = request.META.get("REMOTE_ADDR")
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        return forwarded or remote
+    return remote
+
+
+def login_lockout_parameters(request_or_attempt, credentials=None) -> list:
+    """What axes counts failed logins by: user name and address, or the address alone.
+
+    Axes compares one failure limit with its counts, so the limit per address
+    (``ARCHIVE_LOGIN_ADDRESS_FAILURE_LIMIT``, failures across any user names) is
+    applied here: below it, a user name is locked from this address after
+    ``AXES_FAILURE_LIMIT`` failures; from it on, the address is locked for all names.
+    """
+    from axes.helpers import get_client_ip_address
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    address = getattr(request_or_attempt, "axes_ip_address", None) or (
+        request_or_attempt.ip_address
+        if isinstance(request_or_attempt, AccessAttempt)
+        else get_client_ip_address(request_or_attempt)
+    )
+    failures = AccessAttempt.objects.filter(
+        ip_address=address, attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
+    ).aggregate(total=Sum("failures_since_start"))["total"]
+    if (failures or 0) >= settings.ARCHIVE_LOGIN_ADDRESS_FAILURE_LIMIT:
+        return ["ip_address"]
+    return [["username", "ip_address"]]
+
+
 AXES_FAILURE_LIMIT = int(os.environ.get("ARCHIVE_LOGIN_FAILURE_LIMIT", "5"))
+ARCHIVE_LOGIN_ADDRESS_FAILURE_LIMIT = int(
+    os.environ.get("ARCHIVE_LOGIN_ADDRESS_FAILURE_LIMIT", "20")
+)
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ARCHIVE_LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = login_lockout_parameters
+AXES_CLIENT_IP_CALLABLE = client_address
 AXES_RESET_ON_SUCCESS = True
+# Sessions exist only for signed-in staff (the public site stores none): each
+# request they make restarts the clock, and idle ones end after the timeout.
+SESSION_COOKIE_AGE = 60 * int(os.environ.get("ARCHIVE_ADMIN_IDLE_MINUTES", "30"))
+SESSION_SAVE_EVERY_REQUEST = True
 
 # --- Internationalization -------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -191,10 +253,13 @@ HTTPS = env_bool("DJANGO_HTTPS", default=False)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True  # only the server reads it
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("DJANGO_BEHIND_PROXY", default=False):
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
