@@ -10,9 +10,7 @@ import datetime as dt
 import hashlib
 import heapq
 import math
-import struct
 import threading
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -31,6 +29,7 @@ from archive.search.storage import (
     SearchUnavailable,
     generation_key,
     get_searcher,
+    reading_index,
 )
 from archive.text import fold
 
@@ -509,7 +508,7 @@ def warm_up() -> None:
 def search(params: SearchParams) -> SearchResults:
     """Run a search. Raises SearchParamError for a page past the end, SearchUnavailable."""
     searcher = get_searcher()
-    try:
+    with reading_index(passing=(SearchParamError,)):
         key = generation_key(searcher)
         cols = columns(searcher, key)
         cache_key = (key, params.cache_key())
@@ -523,10 +522,6 @@ def search(params: SearchParams) -> SearchResults:
                 _result_cache[cache_key] = core
                 while len(_result_cache) > CACHE_SIZE:
                     _result_cache.popitem(last=False)
-    except SearchUnavailable:
-        raise
-    except (OSError, EOFError, struct.error, zlib.error) as exc:
-        raise SearchUnavailable(f"index unreadable: {exc.__class__.__name__}") from exc
     num_pages = max(1, math.ceil(core.total / params.page_size)) if core.total else 0
     if params.page > max(num_pages, 1):
         raise SearchParamError(
@@ -588,7 +583,8 @@ def related_articles(article: Article, *, limit: int = 5) -> list[Article]:
     )
     ids = cache.get(cache_key)
     if ids is None:
-        ids = _related_ids(searcher, article, limit=limit)
+        with reading_index():
+            ids = _related_ids(searcher, article, limit=limit)
         cache.set(cache_key, ids, 3600)
     found = Article.objects.select_related("source").prefetch_related("tags").in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]

@@ -9,9 +9,12 @@ dies) makes every writer take turns.
 
 import fcntl
 import os
+import pickle
 import shutil
+import struct
 import threading
 import time
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +35,36 @@ class SearchUnavailable(Exception):
 
 class IndexBusy(Exception):
     """Another process holds the index writer lock for longer than we wait."""
+
+
+# What reading damaged index files raises: short reads, garbled records, pickled
+# tables of contents that no longer unpickle, offsets past the end of a file.
+INDEX_DAMAGE = (
+    OSError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    pickle.UnpicklingError,
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+)
+
+
+@contextmanager
+def reading_index(*, passing: tuple[type[Exception], ...] = ()):
+    """Report damaged index data as SearchUnavailable (a 503 page), not a crash.
+
+    Exceptions of the ``passing`` types (the caller's own, such as a bad parameter)
+    go through unchanged.
+    """
+    try:
+        yield
+    except (SearchUnavailable, *passing):
+        raise
+    except INDEX_DAMAGE as exc:
+        raise SearchUnavailable(f"index unreadable: {exc.__class__.__name__}: {exc}") from exc
 
 
 def index_root() -> Path:
