@@ -8,41 +8,52 @@ from tests.search_helpers import find, make_article, run
 
 pytestmark = pytest.mark.django_db
 
+# (query, what it finds: the article about 经济改革, nothing, or everything like an empty box)
 MALFORMED = [
-    '"经济 改革',
-    "((经济 OR 改革",
-    ")))",
-    "OR",
-    "经济 OR",
-    "- -- -",
-    "title:* OR django_ct:*",
-    "source:Reuters",
-    "published:[* TO *]",
-    "economicgrowthpolicies~9",
-    "*",
-    "eco*",
-    "(" * 3000,
-    "经济\x00改革",
-    "\u202e\u200b经济",
-    "!!!???...",
-    "经" * 5000,
-    '"',
-    '""',
-    "“经济”",
+    ('"经济 改革', "reform"),
+    ("((经济 OR 改革", "reform"),
+    (")))", "all"),
+    ("OR", "all"),
+    ("经济 OR", "reform"),
+    ("- -- -", "all"),
+    ("title:* OR django_ct:*", "none"),
+    ("source:Reuters", "reform"),  # the words "source" and "reuters" in its body
+    ("published:[* TO *]", "none"),
+    ("economicgrowthpolicies~9", "none"),
+    ("*", "all"),
+    ("eco*", "none"),
+    ("(" * 3000, "all"),
+    ("经济\x00改革", "reform"),
+    ("\u202e\u200b经济", "reform"),
+    ("!!!???...", "all"),
+    ("经" * 5000, "none"),
+    ('"', "all"),
+    ('""', "all"),
+    ("“经济”", "reform"),
+    ("经济 -天气", "reform"),
+    ("经济 OR 天气", "all"),
 ]
 
 
-@pytest.mark.parametrize("q", MALFORMED)
-def test_search_malformed_query_never_raises(q):
-    make_article("经济改革", "经济改革继续推进。source reuters")
-    results = run(q)
-    assert results.total >= 0
+@pytest.mark.parametrize(("q", "finds"), MALFORMED)
+def test_search_malformed_query_is_read_as_literal_words(q, finds):
+    reform = make_article("经济改革", "经济改革继续推进。source reuters")
+    weather = make_article("天气预报", "明天有雨。", language=Language.SIMPLIFIED)
+    expected = {"reform": {reform.pk}, "none": set(), "all": {reform.pk, weather.pk}}[finds]
+    assert set(find(q)) == expected
 
 
 def test_search_syntax_is_literal_text():
-    a = make_article("Reuters report", "source reuters wrote this", language=Language.ENGLISH)
-    assert find("source:Reuters") == [a.pk]
-    assert find('"经济 改革') == find("经济 改革")
+    from archive.models import Source
+
+    reuters = Source.objects.create(name="Reuters", slug="reuters")
+    en = make_article("Reuters report", "source reuters wrote this", language=Language.ENGLISH)
+    make_article("Markets", "Stocks fell.", language=Language.ENGLISH, source=reuters)
+    zh = make_article("经济改革", "经济改革继续推进。")
+    make_article("改革", "只有改革。")
+    assert find("source:Reuters") == [en.pk]  # words, not a filter on the source
+    assert find('"经济 改革') == find("经济 改革") == [zh.pk]
+    assert find("经济 OR") == find("经济") == [zh.pk]
 
 
 def test_search_long_query_is_shortened_with_a_message():

@@ -391,7 +391,6 @@ def test_search_finds_traditional_with_simplified_query(client):
 
 def test_search_facets_narrow_and_chips_remove(client):
     data = indexed_archive()
-    html = text_of(client.get("/search/", {"q": "rare earth 稀土"}, **EN))
     all_html = text_of(client.get("/search/", **EN))
     assert "3 articles" in all_html
     assert 'href="?language=en"' in all_html
@@ -402,7 +401,19 @@ def test_search_facets_narrow_and_chips_remove(client):
     topic = text_of(client.get("/search/", {"topic": "economy", "source": "reuters"}, **EN))
     assert "1 article" in topic
     assert 'href="?source=reuters"' in topic  # removing the topic chip keeps the source
-    assert html  # a mixed-language query renders
+    assert 'href="?topic=economy"' in topic  # removing the source chip keeps the topic
+    both = text_of(client.get("/search/", {"topic": "economy", "language": "zh-Hans"}, **EN))
+    assert "1 article" in both and data["hans"].get_absolute_url() in both
+    assert data["en"].get_absolute_url() not in both
+
+
+def test_search_mixed_language_query_finds_both_languages(client):
+    data = indexed_archive()  # the glossary pairs 稀土 with "rare earth"
+    html = text_of(client.get("/search/", {"q": "rare earth 稀土"}, **EN))
+    assert "2 articles" in html
+    assert data["hans"].get_absolute_url() in html and data["en"].get_absolute_url() in html
+    assert data["hant"].get_absolute_url() not in html
+    assert 'class="segment">rare<' in html and 'class="segment">稀土<' in html
 
 
 def test_search_pagination_keeps_every_filter(client):
