@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from archive.models import IndexTask, Tag
-from archive.search import storage
+from archive.search import indexer_loop, storage
 from archive.search.indexer import drain_queue
 from tests.search_helpers import make_article
 from tests.test_admin import change_form_data
@@ -82,3 +82,91 @@ def test_loop_merges_segments_after_many_changes_and_an_admin_topic_edit(boss_cl
 
     assert find("改题") == [first[1].pk]
     assert sorted(find("永磁")) == sorted(a.pk for a in more[1:])
+
+
+def test_busy_lock_in_every_step_postpones_and_the_loop_goes_on(monkeypatch, caplog):
+    from archive.search import indexer
+
+    monkeypatch.setattr(indexer, "LOCK_TIMEOUT", 0.3)
+    make_article("稀土", "包头稀土。")
+    drain_queue()
+    waiting = make_article("永磁", "永磁电机。")
+    cycles = {"n": 0}
+
+    def stop_after_three() -> bool:
+        cycles["n"] += 1
+        return cycles["n"] > 3
+
+    with storage.writer_lock():  # a rebuild or an importer's drain holds the index
+        ok = indexer_loop.run(interval=0.01, optimize_every=1, should_stop=stop_after_three)
+    assert ok is False
+    assert IndexTask.objects.filter(article_id=waiting.pk).exists()  # kept, not lost
+    postponed = [r for r in caplog.records if "postponed" in r.getMessage()]
+    assert postponed and all(r.levelname == "WARNING" for r in postponed)
+
+    # Lock released: the next cycle applies the change and merges.
+    output = run_loop("--optimize-every", "1")
+    assert "index: optimized" in output
+    assert live_ids() == {waiting.pk - 1, waiting.pk}
+
+
+def test_a_failing_article_is_logged_and_kept_while_the_rest_is_applied(monkeypatch, caplog):
+    from archive.search import indexer
+
+    good = [make_article(f"稀土{n}", f"包头稀土{n}。") for n in range(3)]
+    bad = make_article("坏文章", "无法索引。")
+    original = indexer.article_document
+
+    def failing(article):
+        if article.pk == bad.pk:
+            raise RuntimeError("analysis failed")
+        return original(article)
+
+    drain_queue()  # the first build
+    for article in good:
+        article.title += "改"
+        article.save()
+    bad.title += "改"
+    bad.save()
+    monkeypatch.setattr(indexer, "article_document", failing)
+
+    output = run_loop()
+
+    assert "3 updated" in output
+    assert list(IndexTask.objects.values_list("article_id", flat=True)) == [bad.pk]
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert any(f"article {bad.pk} cannot be indexed" in r.getMessage() for r in logged)
+    from tests.search_helpers import find
+
+    monkeypatch.setattr(indexer, "article_document", original)
+    assert sorted(find("改")) == sorted(a.pk for a in [*good, bad])  # retried, then applied
+
+
+def test_a_failing_commit_is_logged_with_its_task_ids_and_retried(monkeypatch, caplog):
+    from archive.search import indexer
+
+    make_article("稀土", "包头稀土。")
+    drain_queue()
+    later = make_article("永磁", "永磁电机。")
+    task_ids = list(IndexTask.objects.values_list("pk", flat=True))
+    original = indexer._apply_batch
+
+    def disk_full(ix, tasks):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(indexer, "_apply_batch", disk_full)
+    cycles = {"n": 0}
+
+    def stop_after_two() -> bool:
+        cycles["n"] += 1
+        return cycles["n"] > 2
+
+    assert indexer_loop.run(interval=0.01, should_stop=stop_after_two) is False
+    messages = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any(f"index tasks {task_ids[0]}" in m for m in messages), messages
+    assert any("drain failed; retrying" in m for m in messages)
+    assert list(IndexTask.objects.values_list("pk", flat=True)) == task_ids
+
+    monkeypatch.setattr(indexer, "_apply_batch", original)
+    assert "1 updated" in run_loop()
+    assert later.pk in live_ids()
