@@ -1,11 +1,12 @@
-"""Site furniture: HTML to plain paragraphs, and boilerplate / trailing lists removed."""
+"""Site furniture: boilerplate and trailing lists removed from plain paragraphs."""
 
 import re
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, Comment
-
+from archive.ingest.markup import html_to_lines
 from archive.text import fold
+
+__all__ = ["Cleaned", "clean_lines", "html_to_lines", "looks_like_html"]
 
 # Headings after which a page only lists other articles ("related", "hot news" …), folded.
 TRAILING_HEADINGS = {
@@ -47,22 +48,6 @@ _PROMO = re.compile(
 )
 _JUNK = re.compile(r"^[\s?？.。·•*\-—_|]*$")
 _REPRINT = re.compile(r"^(转自|转载自|来源|稿源|文章来源)\s*[:：]\s*(?P<name>.{2,40})$")
-_BLOCK_TAGS = {
-    "p",
-    "div",
-    "br",
-    "li",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "tr",
-    "blockquote",
-    "section",
-    "article",
-}
 
 
 def quick_fold(text: str) -> str:
@@ -93,27 +78,6 @@ _BARE_TAG = re.compile(r"<(h[1-6]|p|div|br|li|ul|ol|blockquote|strong|em|b|i|hr)
 def looks_like_html(text: str) -> bool:
     """Real markup (closing tags, attributes, comments), not `<Company Inc>` in newswire."""
     return bool(_HTML.search(text) or _BARE_TAG.search(text))
-
-
-def html_to_lines(html: str) -> tuple[list[str], list[str]]:
-    """Plain-text lines of an HTML fragment; scripts, styles, comments and images dropped."""
-    soup = BeautifulSoup(html, "html.parser")
-    removed: list[str] = []
-    for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        node.extract()
-    dropped = 0
-    for tag in soup.find_all(
-        ["script", "style", "iframe", "noscript", "img", "svg", "object", "embed", "form", "button"]
-    ):
-        tag.decompose()
-        dropped += 1
-    if dropped:
-        removed.append(f"removed {dropped} script/style/image elements")
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    text = soup.get_text()
-    return text.split("\n"), removed
 
 
 def clean_lines(lines: list[str]) -> Cleaned:

@@ -1,6 +1,5 @@
 """Bulk import of JSON Lines records (plain or gzip), streamed and written in batches."""
 
-import gzip
 import json
 import re
 from collections import Counter
@@ -13,8 +12,16 @@ from django.db import reset_queries, transaction
 from django.db.models import Q
 
 from archive.ingest.furniture import clean_lines, html_to_lines, looks_like_html
+from archive.ingest.lines import (
+    DEFAULT_MAX_UNPACKED_BYTES,
+    BadLine,
+    StoppedFile,
+    limit,
+    read_lines,
+)
 from archive.ingest.metadata import detect_language, parse_any_date
 from archive.ingest.readers import ParsedArticle, _safe_url
+from archive.ingest.repair import fix_mojibake
 from archive.ingest.store import (
     CREATED,
     DUPLICATE,
@@ -44,15 +51,28 @@ class ImportReport:
     failures: list[str] = field(default_factory=list)
 
 
-def open_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) of a JSON Lines file, gzip-compressed or not, streamed."""
-    with path.open("rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gzipped else open
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="\n") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, line.rstrip("\n")
+def open_lines(path: Path) -> Iterator[tuple[int, str | BadLine]]:
+    """(line number, text or why it is unusable) of a JSON Lines file, plain or gzip, streamed."""
+    return read_lines(
+        path,
+        max_line=settings.ARCHIVE_MAX_FILE_BYTES,
+        max_unpacked=limit("ARCHIVE_MAX_UNPACKED_BYTES", DEFAULT_MAX_UNPACKED_BYTES),
+    )
+
+
+def _nul_field(value: object, name: str = "record") -> str | None:
+    """The name of a field holding a NUL character (PostgreSQL text cannot store one)."""
+    if isinstance(value, str):
+        return name if "\x00" in value else None
+    if isinstance(value, dict):
+        if any("\x00" in key for key in value):
+            return "a field name"
+        items = ((str(key), item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"{name}[{i}]", item) for i, item in enumerate(value))
+    else:
+        return None
+    return next((found for key, item in items if (found := _nul_field(item, key))), None)
 
 
 def split_source_name(raw: str) -> tuple[str, str]:
@@ -86,14 +106,16 @@ def reflow(body: str) -> str:
 
 def parse_record(line: str) -> tuple[str, str, ParsedArticle]:
     """(external id, source name, article data) from one JSON line. Raises BadRecord."""
-    if len(line) > settings.ARCHIVE_MAX_FILE_BYTES:
-        raise BadRecord(f"record longer than {settings.ARCHIVE_MAX_FILE_BYTES} characters")
+    if len(line.encode("utf-8", "surrogatepass")) > settings.ARCHIVE_MAX_FILE_BYTES:
+        raise BadRecord(f"record longer than {settings.ARCHIVE_MAX_FILE_BYTES} bytes")
     try:
         record = json.loads(line)
     except ValueError as error:
         raise BadRecord(f"invalid JSON: {error}") from None
     if not isinstance(record, dict):
         raise BadRecord("not a JSON object")
+    if nul := _nul_field(record):
+        raise BadRecord(f"NUL character (\\u0000) in {nul}: not stored")
     external_id = str(record.get("id") or "").strip()
     title = str(record.get("title") or "").strip()
     body = record.get("body")
@@ -103,9 +125,10 @@ def parse_record(line: str) -> tuple[str, str, ParsedArticle]:
         raise BadRecord("id longer than 200 characters")
     if not isinstance(body, str) or not body.strip():
         raise BadRecord("no body")
-    if "\x00" in body or "\x00" in title:
-        raise BadRecord("NUL characters in text")
     notes: list[str] = []
+    title, repaired = fix_mojibake(title)
+    body, repaired_body = fix_mojibake(body)
+    notes.extend(repaired or repaired_body)
     if looks_like_html(body):
         lines, removed = html_to_lines(body)
         notes.extend(removed)
@@ -284,12 +307,19 @@ def import_jsonl(
     report = report or ImportReport()
     importer = _Importer(path=path, dry_run=dry_run, report=report, on_failure=on_failure)
     batch: list[tuple[int, str]] = []
-    for item in open_lines(path):
-        batch.append(item)
-        if len(batch) >= batch_size:
-            importer.write_batch(batch)
-            on_progress(len(batch))
-            batch = []
+    number = 0
+    try:
+        for number, item in open_lines(path):
+            if isinstance(item, BadLine):
+                importer.fail(number, str(item))
+                continue
+            batch.append((number, item))
+            if len(batch) >= batch_size:
+                importer.write_batch(batch)
+                on_progress(len(batch))
+                batch = []
+    except StoppedFile as error:
+        importer.fail(error.line, str(error))
     if batch:
         importer.write_batch(batch)
         on_progress(len(batch))

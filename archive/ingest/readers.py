@@ -17,7 +17,7 @@ from archive.ingest.metadata import (
     parse_text_date,
     reporter_credit,
 )
-from archive.ingest.repair import remove_glued_pinyin, repair_gbk_shift
+from archive.ingest.repair import fix_mojibake, remove_glued_pinyin, repair_gbk_shift
 
 MAX_FRONT_MATTER = 64 * 1024
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*(\n|\Z)", re.S)
@@ -89,9 +89,10 @@ def parse_front_matter(text: str) -> tuple[dict | None, str]:
     return data, text[match.end() :]
 
 
-def _repair(text: str, notes: list[str]) -> str:
-    text, repaired = repair_gbk_shift(text)
-    notes.extend(repaired)
+def _repair(text: str, notes: list[str], *, shifted_gbk: bool = True) -> str:
+    if shifted_gbk:
+        text, repaired = repair_gbk_shift(text)
+        notes.extend(repaired)
     text, count = remove_glued_pinyin(text)
     if count:
         notes.append(f"removed {count} pinyin readings glued after characters")
@@ -136,9 +137,11 @@ def _apply_credits(article: ParsedArticle, cleaned: Cleaned) -> None:
             article.original_source = name
 
 
-def _from_front_matter(meta: dict, rest: str, notes: list[str]) -> ParsedArticle:
+def _from_front_matter(
+    meta: dict, rest: str, notes: list[str], *, shifted_gbk: bool = True
+) -> ParsedArticle:
     title = _fix_title(str(meta.get("title") or "").strip())
-    cleaned = _body_lines(_repair(rest, notes), notes)
+    cleaned = _body_lines(_repair(rest, notes, shifted_gbk=shifted_gbk), notes)
     if not title and cleaned.paragraphs:
         title = _fix_title(cleaned.paragraphs.pop(0))
     article = ParsedArticle(title=title, body="", language="")
@@ -184,8 +187,8 @@ def _header_line_date(line: str) -> tuple[dt.datetime | None, str, str]:
     return published, precision, site
 
 
-def _from_plain(text: str, notes: list[str]) -> ParsedArticle:
-    text = _repair(text, notes)
+def _from_plain(text: str, notes: list[str], *, shifted_gbk: bool = True) -> ParsedArticle:
+    text = _repair(text, notes, shifted_gbk=shifted_gbk)
     lines = [
         line.replace("\u00a0", " ").replace("\u3000", " ").strip() for line in text.split("\n")
     ]
@@ -232,19 +235,23 @@ def _from_plain(text: str, notes: list[str]) -> ParsedArticle:
     return article
 
 
-def parse_article_text(text: str) -> ParsedArticle:
-    """Article data from decoded file text. Raises RejectedFile for unusable files."""
-    notes: list[str] = []
-    text = text.lstrip("\ufeff")
+def parse_article_text(text: str, *, damaged: bool = False) -> ParsedArticle:
+    """Article data from decoded file text. Raises RejectedFile for unusable files.
+
+    ``damaged``: the decoder marked lost bytes with U+FFFD; those marks are not GBK text
+    decoded out of step, so that repair is skipped.
+    """
+    text, notes = fix_mojibake(text.lstrip("\ufeff"))
+    shifted_gbk = not damaged
     meta, rest = parse_front_matter(text)
     if meta is not None:
-        article = _from_front_matter(meta, rest, notes)
+        article = _from_front_matter(meta, rest, notes, shifted_gbk=shifted_gbk)
     elif looks_like_html(text[:5000]):
         cleaned_text = "\n".join(html_to_lines(text)[0])
-        article = _from_plain(cleaned_text, notes)
+        article = _from_plain(cleaned_text, notes, shifted_gbk=shifted_gbk)
         notes.append("converted HTML to plain paragraphs")
     else:
-        article = _from_plain(text, notes)
+        article = _from_plain(text, notes, shifted_gbk=shifted_gbk)
     if not article.title:
         raise RejectedFile("no title")
     if not article.body.strip():

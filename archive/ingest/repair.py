@@ -1,8 +1,9 @@
-"""Repairs of known text damage: pinyin glued into Chinese, GBK text decoded out of step."""
+"""Repairs of known text damage: mojibake, pinyin glued into Chinese, GBK out of step."""
 
 import re
 from functools import cache
 
+import ftfy
 from pypinyin import Style, pinyin
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
@@ -62,7 +63,10 @@ def ordinary(char: str) -> bool:
 
 def _char_variants(char: str) -> list[bytes]:
     """GBK bytes a damaged character may stand for (ASCII punctuation may be a full-width form)."""
-    candidates = [char] if char.isalnum() or not char.isascii() else [_FULLWIDTH[char], char]
+    if char.isalnum() or not char.isascii() or char not in _FULLWIDTH:
+        candidates = [char]
+    else:
+        candidates = [_FULLWIDTH[char], char]
     out = []
     for candidate in candidates:
         if candidate == "€":  # Windows code page 936 reads the lone byte 0x80 as the euro sign
@@ -203,3 +207,39 @@ def repair_gbk_shift(text: str) -> tuple[str, list[str]]:
         out.append(repaired)
         pos = after
     return "".join(out), notes
+
+
+# UTF-8 lead bytes (Â..ô) read as Windows-1252/Latin-1, followed by a continuation byte read
+# the same way: the mark of UTF-8 mojibake. Text without it is left alone (and fast).
+_CP1252_HIGH = "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+_CP1252_PUNCT = "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+_MOJIBAKE = re.compile(f"[\u00c2-\u00f4][{_CP1252_HIGH}{_CP1252_PUNCT}]")
+_ENCODING_ONLY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    fix_surrogates=False,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
+
+
+def fix_mojibake(text: str) -> tuple[str, list[str]]:
+    """Repair UTF-8 that was decoded as Windows-1252 (`â€™` → `’`, `ä¸­æ–‡` → `中文`).
+
+    ftfy does the repair, line by line, and only where its badness heuristic is sure;
+    its other fixes (quotes, widths, normalisation) are off. Running it twice changes
+    nothing more. Returns the text and a note when something was repaired.
+    """
+    if not _MOJIBAKE.search(text):
+        return text, []
+    fixed = ftfy.fix_text(text, _ENCODING_ONLY)
+    if fixed == text:
+        return text, []
+    before, after = text.split("\n"), fixed.split("\n")
+    changed = sum(1 for old, new in zip(before, after, strict=False) if old != new)
+    return fixed, [f"repaired UTF-8 text read as Windows-1252 (mojibake) in {changed} line(s)"]

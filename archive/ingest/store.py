@@ -1,14 +1,18 @@
 """Parsed articles into the database: sources, natural keys, change and duplicate detection."""
 
 import hashlib
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from archive.ingest.metadata import ascii_slug, lookup_source
 from archive.ingest.readers import ParsedArticle
 from archive.models import Article, Source
 from archive.text import normalize
+from archive.topics import ensure_taxonomy
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = (
     "created",
@@ -42,6 +46,16 @@ class StoreResult:
     status: str
     article: Article | None = None
     detail: str = ""
+
+
+def ensure_topics() -> None:
+    """Create the taxonomy's missing topics; another loader doing the same at that moment
+    (two loaders started together on an empty archive) is not an error."""
+    try:
+        with transaction.atomic():
+            ensure_taxonomy()
+    except IntegrityError:
+        ensure_taxonomy()
 
 
 def fingerprint(*, title: str, body: str) -> str:
@@ -108,6 +122,28 @@ def find_existing(*, source: Source | None, external_id: str, source_file: str) 
     return article
 
 
+def find_same_file(
+    *, earlier_ids: Sequence[str], source_file: str, fingerprint: str
+) -> Article | None:
+    """The article this file was loaded into under an earlier id (such as its bare name).
+
+    It counts as the same file when the stored file path is this file, or when the
+    stored file is gone and the text is the same; a same-named file elsewhere is not.
+    """
+    if not earlier_ids or not source_file:
+        return None
+    here = os.path.realpath(source_file)
+    fallback = None
+    for article in Article.objects.filter(external_id__in=earlier_ids).order_by("pk"):
+        stored = article.source_file
+        if stored and os.path.realpath(stored) == here:
+            return article
+        if fallback is None and article.fingerprint == fingerprint:
+            if not (stored and os.path.lexists(stored)):
+                fallback = article
+    return fallback
+
+
 def article_values(
     *, parsed: ParsedArticle, source: Source | None, source_file: str, raw_content: str
 ) -> dict:
@@ -135,14 +171,27 @@ def changed_fields(article: Article, values: dict) -> list[str]:
 
 
 def upsert_article(
-    *, parsed: ParsedArticle, external_id: str, source_file: str, raw_content: str
+    *,
+    parsed: ParsedArticle,
+    external_id: str,
+    source_file: str,
+    raw_content: str,
+    earlier_ids: Sequence[str] = (),
 ) -> StoreResult:
-    """Create or update one article by its natural key; report duplicates of other records."""
+    """Create or update one article by its natural key; report duplicates of other records.
+
+    ``earlier_ids``: other ids the same record may have been stored under; an article
+    found that way keeps its id (reloads stay idempotent, links stay valid).
+    """
     source = source_for(parsed.source_name)
     values = article_values(
         parsed=parsed, source=source, source_file=source_file, raw_content=raw_content
     )
     existing = find_existing(source=source, external_id=external_id, source_file=source_file)
+    if existing is None:
+        existing = find_same_file(
+            earlier_ids=earlier_ids, source_file=source_file, fingerprint=values["fingerprint"]
+        )
     if existing is None:
         twin = (
             Article.objects.filter(fingerprint=values["fingerprint"])

@@ -6,9 +6,8 @@ from django.core.management.base import CommandError
 from tqdm import tqdm
 
 from archive.ingest.jsonl import ImportReport, import_jsonl
-from archive.ingest.store import FAILED, STATUSES
+from archive.ingest.store import FAILED, STATUSES, ensure_topics
 from archive.management.base import IngestCommand
-from archive.topics import ensure_taxonomy
 
 
 class Command(IngestCommand):
@@ -28,7 +27,7 @@ class Command(IngestCommand):
         if missing:
             raise CommandError(f"No such file: {', '.join(missing)}")
         if not dry_run:
-            ensure_taxonomy()
+            ensure_topics()
         report = ImportReport()
         quiet = options["verbosity"] < 1
         with tqdm(unit=" rec", unit_scale=True, disable=quiet, mininterval=1.0) as progress:
