@@ -5,7 +5,7 @@ Plain functions over the ORM, callable without a request.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -150,13 +150,20 @@ def _with_counts(model, pairs: list[tuple[int, int]]) -> list:
     return result
 
 
+# Local midnight on 1 January of year 1 east of UTC is still year 0 in UTC, which
+# no datetime can hold: the database query for that start would overflow.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 def month_range(*, year: int, month: int | None = None) -> tuple[datetime, datetime]:
     """Start (inclusive) and end (exclusive) of a year or month in the archive time zone."""
     tz = archive_tz()
     if month is None:
-        return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
-    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
-    return datetime(year, month, 1, tzinfo=tz), end
+        start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+    else:
+        start = datetime(year, month, 1, tzinfo=tz)
+        end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+    return max(start, EARLIEST), end
 
 
 def articles_between(*, start: datetime, end: datetime) -> QuerySet:

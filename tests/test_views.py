@@ -317,6 +317,20 @@ def test_date_archive_uses_the_archive_time_zone(client):
     assert "/archive/2021/3/" in year and "/archive/2021/12/" in year
 
 
+def test_date_archive_first_and_last_years_are_served(client):
+    first = make_article(60, title="公元元年", published_at=datetime(1, 1, 1, 12, tzinfo=UTC))
+    last = make_article(61, title="九九九八年", published_at=datetime(9998, 12, 31, tzinfo=UTC))
+    for path, article in [
+        ("/archive/1/", first),
+        ("/archive/1/1/", first),
+        ("/archive/9998/", last),
+        ("/archive/9998/12/", last),
+    ]:
+        response = client.get(path, **ZH)
+        assert response.status_code == 200, path
+        assert article.title in text_of(response), path
+
+
 @pytest.mark.parametrize("path", ["/archive/0/", "/archive/99999/", "/archive/2025/13/"])
 def test_date_archive_rejects_impossible_dates(client, path):
     assert client.get(path).status_code == 404
