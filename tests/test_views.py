@@ -139,7 +139,8 @@ def test_article_page_shows_metadata_body_and_provenance(client):
     assert "<p>包头市人民政府发布稀土产业规划。</p>" in html
     assert "彭强" in html and "21世纪经济报道" in html
     assert '<time datetime="2021-12-13T13:05+08:00">2021年12月13日 13:05</time>' in html
-    assert "seeds/000_e5c6d7836d39fef1.txt" in html and "repaired encoding (gbk)" in html
+    assert "<code>000_e5c6d7836d39fef1.txt</code>" in html and "seeds/000" not in html
+    assert "repaired encoding (gbk)" in html
     assert f'href="/api/articles/{article.pk}"' in html
     assert client.get(f"/api/articles/{article.pk}").json()["title"] == article.title
     assert f'<link rel="canonical" href="http://testserver/articles/{article.pk}/">' in html
