@@ -19,6 +19,9 @@ max_requests_jitter = 1000
 # Request lines up to 1 MB reach Django, whose friendly 414 page refuses any
 # beyond 4,094 characters (archive.request_limits); gunicorn's own refusal is a bare 400.
 limit_request_line = 0
+# gunicorn's control socket has one default path per user ($HOME/.gunicorn/gunicorn.ctl),
+# so a second instance on the machine takes it over; nothing here uses gunicornc.
+control_socket_disable = True
 accesslog = "-" if os.environ.get("ARCHIVE_ACCESS_LOG") else None
 
 _indexer: Supervised | None = None

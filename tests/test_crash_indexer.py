@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -137,11 +138,112 @@ def test_healthz_is_503_while_no_indexer_runs(served):
     try:
         pid = indexer_pid(master.pid)
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: is_zombie(pid), what="the indexer dead (its files closed)")
-        # The workers still answer: search works, and health names the missing part.
-        status, body = get(port, "/healthz")
-        assert (status, body["indexer"], body["status"]) == (503, "not running", "unavailable")
-        assert search_total(port, "稀土") >= 0
+        # Within moments of its death (all its threads gone) health names the missing part.
+        status, body = wait_for(
+            lambda: (reply := get(port, "/healthz"))[0] == 503 and reply,
+            timeout=30,
+            what="/healthz to notice",
+        )
+        assert (body["indexer"], body["status"]) == ("not running", "unavailable")
+        assert is_zombie(pid)  # and nothing restarted it meanwhile
+        # The workers still answer searches.
+        assert search_total(port, "稀土") == 0
     finally:
         master.send_signal(signal.SIGCONT)
     wait_for(lambda: get(port, "/healthz")[0] == 200, what="health back after the restart")
+
+
+CHECK_INDEX = """
+import json
+from archive.models import Article, IndexTask
+from archive.search import storage
+from archive.search.indexer import index_drift, indexed_ids
+missing, extra = index_drift()
+searcher = storage.get_searcher()
+reader = searcher.reader()
+column = reader.column_reader("topics")
+ids = reader.column_reader("id")
+indexed_topics = {int(ids[d]): sorted(column[d].split()) for d in reader.all_doc_ids()}
+db_topics = {a.pk: sorted(t.slug for t in a.tags.all()) for a in Article.objects.prefetch_related("tags")}
+print(json.dumps({
+    "missing": len(missing), "extra": len(extra), "queued": IndexTask.objects.count(),
+    "topics_differ": sum(indexed_topics.get(pk) != slugs for pk, slugs in db_topics.items()),
+    "live": storage.current_dir().name,
+    "generations": sorted(p.name for p in storage.index_root().glob("gen-*")),
+}))
+"""
+
+RETAG = """
+from archive.models import Article, ArticleTag, IndexTask, Tag
+tag, _ = Tag.objects.get_or_create(slug="retagged", defaults={"name_zh": "重标", "name_en": "Retagged"})
+ids = list(Article.objects.order_by("pk").values_list("pk", flat=True)[:COUNT])
+ArticleTag.objects.bulk_create([ArticleTag(article_id=pk, tag=tag) for pk in ids], ignore_conflicts=True)
+Article.objects.filter(pk__in=ids).update(title="重标后的标题")
+IndexTask.objects.bulk_create(IndexTask(article_id=pk) for pk in ids)
+"""
+
+
+def index_report(site: Site) -> dict:
+    return json.loads(site.manage("shell", "-c", CHECK_INDEX).stdout.strip().splitlines()[-1])
+
+
+def log_text(site: Site, name: str) -> str:
+    return (site.var / f"{name}.log").read_text(errors="replace")
+
+
+@pytest.fixture
+def indexed_site(site):
+    """2,000 articles, indexed."""
+    add_articles(site, "稀土", 2000)
+    site.manage("ensure_index")
+    return site
+
+
+def test_indexer_killed_mid_drain_loses_no_change(indexed_site):
+    site = indexed_site
+    site.manage("shell", "-c", RETAG.replace("COUNT", "900"))
+    indexer = site.start("run_indexer")
+    wait_for(lambda: "indexer: running" in log_text(site, "run_indexer"), what="the loop")
+    time.sleep(1.0)  # into the batch of 900 changes, before its commit
+    kill_hard(indexer)
+    assert index_report(site)["queued"] > 0  # killed before the end: the rows are still there
+
+    restarted = site.start("run_indexer")
+    try:
+        wait_for(lambda: index_report(site)["queued"] == 0, timeout=120, what="the queue drained")
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=30)
+    report = index_report(site)
+    assert (report["missing"], report["extra"], report["topics_differ"]) == (0, 0, 0)
+
+
+def test_rebuild_killed_mid_way_keeps_the_old_index_serving(indexed_site):
+    site = indexed_site
+    before = index_report(site)
+    rebuild = site.start("rebuild_index", "--procs", "1")
+    wait_for(
+        lambda: "rebuild: 1000/2000" in log_text(site, "rebuild_index"), what="rebuild progress"
+    )
+    kill_hard(rebuild)
+
+    after = index_report(site)
+    assert after["live"] == before["live"]  # the old generation still serves, complete
+    assert (after["missing"], after["extra"]) == (0, 0)
+    assert len(after["generations"]) == len(before["generations"]) + 1  # the partial one
+    assert search_count(site, "稀土") == 2000
+
+    site.manage("rebuild_index")
+    final = index_report(site)
+    assert final["live"] not in (before["live"],) and final["missing"] == final["extra"] == 0
+    # Only the live generation and the one before it are kept: the partial one is gone.
+    assert final["generations"] == sorted([before["live"], final["live"]])
+    assert search_count(site, "稀土") == 2000
+
+
+def search_count(site: Site, q: str) -> int:
+    script = (
+        "from archive.search.service import SearchParams, search\n"
+        f"print(search(SearchParams(q={q!r})).total)"
+    )
+    return int(site.manage("shell", "-c", script).stdout.strip().splitlines()[-1])
