@@ -247,3 +247,42 @@ def search_count(site: Site, q: str) -> int:
         f"print(search(SearchParams(q={q!r})).total)"
     )
     return int(site.manage("shell", "-c", script).stdout.strip().splitlines()[-1])
+
+
+def test_importer_rebuild_and_indexer_at_once_all_finish(indexed_site, tmp_path):
+    site = indexed_site
+    feed = tmp_path / "new.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"feed-{n}",
+                    "title": f"永磁电机第{n}篇",
+                    "body": f"永磁电机产业第{n}号报道。",
+                    "date": "2024-05-06",
+                    "source": "测试来源",
+                    "lang": "zh-Hans",
+                    "tags": ["经济"],
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for n in range(600)
+        ),
+        encoding="utf-8",
+    )
+    indexer = site.start("run_indexer", "--interval", "0.2", "--optimize-every", "100")
+    try:
+        importer = site.start("import_articles", str(feed))
+        rebuild = site.start("rebuild_index", "--procs", "1")
+        for proc, name in ((importer, "import_articles"), (rebuild, "rebuild_index")):
+            assert proc.wait(timeout=300) == 0, log_text(site, name)
+        wait_for(lambda: index_report(site)["queued"] == 0, timeout=120, what="the queue drained")
+        assert indexer.poll() is None, log_text(site, "run_indexer")  # still running
+    finally:
+        indexer.terminate()
+        indexer.wait(timeout=30)
+    report = index_report(site)
+    assert (report["missing"], report["extra"], report["topics_differ"]) == (0, 0, 0)
+    assert search_count(site, "永磁电机") == 600
+    assert "Traceback" not in log_text(site, "run_indexer")
