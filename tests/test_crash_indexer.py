@@ -183,6 +183,10 @@ IndexTask.objects.bulk_create(IndexTask(article_id=pk) for pk in ids)
 """
 
 
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+
+
 def index_report(site: Site) -> dict:
     return json.loads(site.manage("shell", "-c", CHECK_INDEX).stdout.strip().splitlines()[-1])
 
@@ -208,14 +212,23 @@ def test_indexer_killed_mid_drain_loses_no_change(indexed_site):
     kill_hard(indexer)
     assert index_report(site)["queued"] > 0  # killed before the end: the rows are still there
 
-    restarted = site.start("run_indexer")
+    restarted = site.start("run_indexer", "--optimize-every", "1")
     try:
         wait_for(lambda: index_report(site)["queued"] == 0, timeout=120, what="the queue drained")
+        wait_for(
+            lambda: "index: optimized" in log_text(site, "run_indexer"), what="the segment merge"
+        )
     finally:
         restarted.terminate()
         restarted.wait(timeout=30)
     report = index_report(site)
     assert (report["missing"], report["extra"], report["topics_differ"]) == (0, 0, 0)
+    # The killed writer's leftover files went with the merge: the folder is about
+    # the size of a fresh build of the same articles.
+    merged = folder_size(site.var / "index" / report["live"])
+    site.manage("rebuild_index")
+    fresh = folder_size(site.var / "index" / index_report(site)["live"])
+    assert abs(merged - fresh) <= fresh * 0.10, (merged, fresh)
 
 
 def test_rebuild_killed_mid_way_keeps_the_old_index_serving(indexed_site):
