@@ -170,3 +170,28 @@ def test_a_failing_commit_is_logged_with_its_task_ids_and_retried(monkeypatch, c
     monkeypatch.setattr(indexer, "_apply_batch", original)
     assert "1 updated" in run_loop()
     assert later.pk in live_ids()
+
+
+def test_merge_of_an_old_format_segment_with_packed_ones(monkeypatch):
+    """An index from before packed postings, then updated by this version, merges whole."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    from archive.search import indexer
+
+    old = [make_article(f"稀土旧{n}", f"包头稀土旧文{n}。") for n in range(4)]
+    monkeypatch.setattr(
+        indexer, "WRITER_OPTIONS", {**indexer.WRITER_OPTIONS, "codec": W3Codec(compression=0)}
+    )
+    drain_queue()  # written in Whoosh's own block format
+    monkeypatch.undo()
+    new = make_article("稀土新", "包头稀土新文。")
+    old[0].delete()
+    drain_queue()  # a packed segment beside it, and a delete in the old one
+
+    indexer.optimize()
+
+    assert live_ids() == {a.pk for a in old[1:]} | {new.pk}
+    from tests.search_helpers import find
+
+    assert sorted(find("稀土")) == sorted([*(a.pk for a in old[1:]), new.pk])
+    assert find("旧文") and find("新文") == [new.pk]
