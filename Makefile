@@ -6,8 +6,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+# Development commands run with debug on (and so the development key) unless told otherwise.
+DEV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
 
-.PHONY: run test lint check format messages benchmark clean-index
+.PHONY: run test lint check format messages benchmark load scan clean-index
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,16 +46,24 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 
 check: $(VENV)/.installed-dev
-	$(BIN)/python manage.py check
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(DEV) $(BIN)/python manage.py check
+	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 messages: $(VENV)/.installed-dev
-	$(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=test-artifacts --ignore=archive/migrations
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	$(DEV) $(BIN)/python manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=tests --ignore=test-artifacts --ignore=archive/migrations
+	$(DEV) $(BIN)/python manage.py compilemessages --ignore=.venv
 
 benchmark: $(VENV)/.installed-dev
-	$(BIN)/python manage.py benchmark $(BENCHMARK_ARGS)
+	$(DEV) $(BIN)/python manage.py benchmark $(BENCHMARK_ARGS)
+
+# The site under wrk on loopback (needs `apt-get install wrk`); see README "Benchmark".
+load: $(VENV)/.installed-dev
+	$(DEV) $(BIN)/python manage.py benchmark_load $(LOAD_ARGS)
+
+# wapiti and sqlmap against the site on loopback (installed into var/scan-venv).
+scan: $(VENV)/.installed-dev
+	$(DEV) $(BIN)/python manage.py security_scan $(SCAN_ARGS)
