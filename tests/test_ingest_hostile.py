@@ -115,17 +115,20 @@ def test_mojibake_repair_is_idempotent_and_leaves_correct_text_alone(text):
 
 
 # --- deep nesting (L3) --------------------------------------------------------------------
-def test_deeply_nested_html_loads_within_time_budget(files):
+def test_deeply_nested_html_loads_and_endless_markup_is_refused_within_time_budget(files):
     depth = 100_000
     nested = "<div>" * depth + f"<p>{BODY}</p>" + "</div>" * depth
-    write(files / "deep.html", f"---\ntitle: {TITLE}\n---\n{nested}")
-    write(files / "ok.txt", GOOD.replace("今日", "昨日"))
-    started = time.monotonic()
-    out = load(files)
-    assert time.monotonic() - started < 5  # BeautifulSoup took 11 s for 10,000 levels
-    assert "created 2" in out
-    deep = Article.objects.get(source_file__endswith="deep.html")
-    assert deep.title == TITLE and "园区将引进电机企业" in deep.body
+    deep = write(files / "deep" / "deep.html", f"---\ntitle: {TITLE}\n---\n{nested}")
+    endless = f"---\ntitle: {TITLE}\n---\n<p>{BODY}</p>" + "<b>x</b>" * 300_000
+    tags = write(files / "tags" / "tags.html", endless)
+    for folder, failures in [(deep.parent, False), (tags.parent, True)]:
+        started = time.monotonic()
+        out = load(folder, expect_failures=failures)
+        assert time.monotonic() - started < 5  # BeautifulSoup took 11 s for 10,000 levels
+    article = Article.objects.get()
+    assert article.source_file == str(deep)
+    assert article.title == TITLE and "园区将引进电机企业" in article.body
+    assert "too much markup" in out and "failed 1" in out
 
 
 # --- paths: same name in two folders; older bare-name ids ---------------------------------
@@ -238,9 +241,9 @@ def test_jsonl_line_over_the_limit_is_skipped_without_being_read_whole(files, se
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+    assert peak < 10_000_000  # the 30 MB line was never held in memory
     assert "big.jsonl:2: record longer than 100000 bytes" in out
     assert "created 2, updated 0, unchanged 0, duplicate 0, failed 1" in out
-    assert peak < 10_000_000  # the 30 MB line was never held in memory
 
 
 def test_gzip_that_unpacks_past_the_limit_stops_with_a_clear_message(files, settings):

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import reset_queries, transaction
 from django.db.models import Q
 
+from archive.ingest.decode import RejectedFile
 from archive.ingest.furniture import clean_lines, html_to_lines, looks_like_html
 from archive.ingest.lines import (
     DEFAULT_MAX_UNPACKED_BYTES,
@@ -130,7 +131,10 @@ def parse_record(line: str) -> tuple[str, str, ParsedArticle]:
     body, repaired_body = fix_mojibake(body)
     notes.extend(repaired or repaired_body)
     if looks_like_html(body):
-        lines, removed = html_to_lines(body)
+        try:
+            lines, removed = html_to_lines(body)
+        except RejectedFile as error:
+            raise BadRecord(str(error)) from None
         notes.extend(removed)
         notes.append("converted stray HTML to plain text")
     else:
