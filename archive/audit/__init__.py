@@ -1,0 +1,1 @@
+"""Security audits run against a real installation (``manage.py security_scan``)."""
