@@ -173,7 +173,7 @@ def parse_record(line: str) -> tuple[str, str, ParsedArticle]:
         tags=[str(t) for t in (record.get("tags") or []) if isinstance(t, str)],
         notes=notes,
     )
-    return external_id, str(record.get("source") or "").strip(), parsed
+    return external_id, str(record.get("source") or "").strip()[:1000], parsed
 
 
 class _Importer:

@@ -49,6 +49,9 @@ def _safe_url(value: object) -> str:
 
 def _fix_title(title: str) -> str:
     """`推动_稀交所_升级` (quotes lost in a file name) → `推动“稀交所”升级`."""
+    # Titles are cut to 500 characters anyway; the pattern backtracks quadratically, so a
+    # 5 MB first line with an underscore would take hours (ASVS 1.3.12).
+    title = title[:1000]
     title = re.sub(
         r"(?<![A-Za-z0-9])_([^\s_]*[\u4e00-\u9fff][^\s_]*)_(?![A-Za-z0-9])", r"“\1”", title
     )
