@@ -124,7 +124,10 @@ def test_deeply_nested_html_loads_and_endless_markup_is_refused_within_time_budg
     for folder, failures in [(deep.parent, False), (tags.parent, True)]:
         started = time.monotonic()
         out = load(folder, expect_failures=failures)
-        assert time.monotonic() - started < 5  # BeautifulSoup took 11 s for 10,000 levels
+        # Not a speed target (that is the benchmark's): a bound that only a
+        # super-linear parser misses. BeautifulSoup took 11 s for 10,000 levels and
+        # grows with the square, so about 20 minutes here; a linear pass takes seconds.
+        assert time.monotonic() - started < 120
     article = Article.objects.get()
     assert article.source_file == str(deep)
     assert article.title == TITLE and "园区将引进电机企业" in article.body
@@ -302,5 +305,7 @@ def test_huge_first_line_with_an_underscore_loads_within_time_budget(files):
     write(files / "long.txt", "_" + "稀" * 200_000 + f"\n\n{BODY}")
     started = time.monotonic()
     load(files)
-    assert time.monotonic() - started < 5  # was 17 s for 20,000 characters, quadratic
+    # A bound only backtracking misses: 17 s for 20,000 characters and quadratic, so
+    # about half an hour for these 200,000; a linear pass takes a second or two.
+    assert time.monotonic() - started < 120
     assert len(Article.objects.get().title) == 500
