@@ -283,6 +283,8 @@ CONTENT_SECURITY_POLICY = {
 # --- Archive behaviour --------------------------------------------------------------
 # Largest article file the loader accepts, in bytes (bigger files are skipped).
 ARCHIVE_MAX_FILE_BYTES = int(os.environ.get("ARCHIVE_MAX_FILE_BYTES", str(5 * 1024 * 1024)))
+# The most one .gz file may decompress to before its import stops (a gzip bomb).
+ARCHIVE_MAX_UNPACKED_BYTES = int(os.environ.get("ARCHIVE_MAX_UNPACKED_BYTES", str(1024**3)))
 
 LOGGING = {
     "version": 1,

@@ -13,13 +13,7 @@ from django.db.models import Q
 
 from archive.ingest.decode import RejectedFile
 from archive.ingest.furniture import clean_lines, html_to_lines, looks_like_html
-from archive.ingest.lines import (
-    DEFAULT_MAX_UNPACKED_BYTES,
-    BadLine,
-    StoppedFile,
-    limit,
-    read_lines,
-)
+from archive.ingest.lines import BadLine, StoppedFile, read_lines
 from archive.ingest.metadata import detect_language, parse_any_date
 from archive.ingest.readers import ParsedArticle, _safe_url
 from archive.ingest.repair import fix_mojibake
@@ -57,7 +51,7 @@ def open_lines(path: Path) -> Iterator[tuple[int, str | BadLine]]:
     return read_lines(
         path,
         max_line=settings.ARCHIVE_MAX_FILE_BYTES,
-        max_unpacked=limit("ARCHIVE_MAX_UNPACKED_BYTES", DEFAULT_MAX_UNPACKED_BYTES),
+        max_unpacked=settings.ARCHIVE_MAX_UNPACKED_BYTES,
     )
 
 

@@ -1,19 +1,14 @@
 """JSON Lines read with bounded memory: long lines skipped unread, gzip bombs stopped.
 
-Settings (environment variables of the same name when settings do not define them):
-``ARCHIVE_MAX_FILE_BYTES`` caps one line (record), ``ARCHIVE_MAX_UNPACKED_BYTES`` caps
-what one ``.gz`` file may decompress to (default 1 GiB).
+The callers pass the limits: ``ARCHIVE_MAX_FILE_BYTES`` caps one line (record),
+``ARCHIVE_MAX_UNPACKED_BYTES`` what one ``.gz`` file may decompress to.
 """
 
 import gzip
-import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from django.conf import settings
-
-DEFAULT_MAX_UNPACKED_BYTES = 1024**3
 _CHUNK = 64 * 1024
 
 
@@ -27,12 +22,6 @@ class StoppedFile(Exception):
     def __init__(self, message: str, *, line: int = 0):
         super().__init__(message)
         self.line = line
-
-
-def limit(name: str, default: int) -> int:
-    """A byte limit from settings, else from the environment, else the default."""
-    value = getattr(settings, name, None)
-    return int(value if value is not None else os.environ.get(name, default))
 
 
 def _is_gzip(path: Path) -> bool:
