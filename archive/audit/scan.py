@@ -135,7 +135,7 @@ class ScanConfig:
     venv_dir: Path = SCAN_VENV
     requirements: Path = REQUIREMENTS
     artifacts_dir: Path | None = None  # raw reports and logs (default var/scan/<stamp>/)
-    time_limit: int = 240  # seconds per scanner run
+    time_limit: int = 300  # seconds per scanner run
     skip_sqlmap: bool = False
     skip_admin: bool = False
     keep_scratch: bool = False
@@ -754,6 +754,8 @@ def sqlmap_output_parse(text: str) -> dict:
     for line in re.findall(r"\[CRITICAL\] (.+)", text):
         if "do not appear to be injectable" not in line:
             notes.append(f"sqlmap CRITICAL: {line.strip()}")
+    for code, reason, count in re.findall(r"^(\d{3}) \(([^)]+)\) - (\d+) times", text, re.M):
+        notes.append(f"answers {code} ({reason}): {count}")
     finished = bool(re.search(r"\[\*\] ending @", text))
     # sqlmap's --time-limit exits without a word: a parameter it began testing but
     # neither rejected nor reported injectable was cut short.
@@ -827,13 +829,16 @@ def axes_state(*, base_dir: Path, env: dict) -> dict:
     code = (
         "import json; from django.conf import settings; "
         "from axes.models import AccessAttempt, AccessFailureLog; "
+        "from django.db.models import Sum; "
         "print(json.dumps({"
         "'failure_limit': settings.AXES_FAILURE_LIMIT, "
         "'address_failure_limit': settings.ARCHIVE_LOGIN_ADDRESS_FAILURE_LIMIT, "
         "'cooloff_minutes': settings.AXES_COOLOFF_TIME.total_seconds() / 60, "
-        "'failed_logins': AccessFailureLog.objects.count(), "
-        "'failed_logins_locked_out': AccessFailureLog.objects.filter(locked_out=True).count(), "
-        "'attempt_rows': AccessAttempt.objects.count(), "
+        "'failed_logins': AccessAttempt.objects.aggregate(n=Sum('failures_since_start'))['n'] or 0, "
+        "'user_names_tried': AccessAttempt.objects.count(), "
+        "'user_names_at_limit': AccessAttempt.objects.filter("
+        "failures_since_start__gte=settings.AXES_FAILURE_LIMIT).count(), "
+        "'lockouts_logged': AccessFailureLog.objects.filter(locked_out=True).count(), "
         "'usernames': sorted({a.username or '' for a in AccessAttempt.objects.all()})[:10]}))"
     )
     try:
@@ -1171,8 +1176,9 @@ def markdown(result: dict) -> str:
             "scratch database, which is deleted at the end (on a real site it expires after "
             "the cool-off, or `manage.py axes_reset` clears it).",
             "",
-            f"- failed logins recorded: {axes.get('failed_logins', '?')}, of which locked "
-            f"out: {axes.get('failed_logins_locked_out', '?')}",
+            f"- failed logins counted by axes: {axes.get('failed_logins', '?')} over "
+            f"{axes.get('user_names_tried', '?')} user names (wapiti's payloads); user names "
+            f"at the limit: {axes.get('user_names_at_limit', '?')}",
             f"- limits: {axes.get('failure_limit', '?')} failures per user name and "
             f"address, {axes.get('address_failure_limit', '?')} per address; cool-off "
             f"{axes.get('cooloff_minutes', '?')} min",
