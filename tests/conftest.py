@@ -39,3 +39,30 @@ def _page_cache(tmp_path, settings):
         **settings.CACHES,
         "pages": {**settings.CACHES["pages"], "LOCATION": str(tmp_path / "pages")},
     }
+
+
+PASSWORD = "correct-horse-battery-staple-7"
+
+
+@pytest.fixture
+def boss_client(client, settings):
+    """A client signed in as a superuser (fast password hashing)."""
+    from django.contrib.auth import get_user_model
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    boss = get_user_model().objects.create_superuser("boss", "boss@example.org", PASSWORD)
+    client.force_login(boss)
+    return client
+
+
+@pytest.fixture
+def fresh_search_state(monkeypatch):
+    """No cached results or related articles, and "search unavailable" not yet logged."""
+    from django.core.cache import cache
+
+    from archive import views
+
+    cache.clear()
+    monkeypatch.setattr(views, "_unavailable_logged", {})
+    yield
+    cache.clear()

@@ -3,25 +3,16 @@
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
-from archive import views
 from archive.search import storage
 from archive.search.indexer import drain_queue
 from tests.search_helpers import make_article
 
-pytestmark = pytest.mark.django_db
-
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
-@pytest.fixture(autouse=True)
-def _fresh(monkeypatch):
-    cache.clear()
-    monkeypatch.setattr(views, "_unavailable_logged", {})
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_search_state")]
 
 
 def _postings_file():

@@ -8,7 +8,6 @@ updated documents, an admin topic edit, deletes).
 from io import StringIO
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -19,16 +18,6 @@ from tests.search_helpers import make_article
 from tests.test_admin import change_form_data
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "correct-horse-battery-staple-7"
-
-
-@pytest.fixture
-def boss_client(client, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    boss = get_user_model().objects.create_superuser("boss", "boss@example.org", PASSWORD)
-    client.force_login(boss)
-    return client
 
 
 def run_loop(*args: str) -> str:

@@ -17,12 +17,9 @@ from io import StringIO
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 
-from archive import views
 from archive.models import Article, IndexTask
 from archive.search import storage
 from archive.search.indexer import drain_queue
@@ -30,26 +27,9 @@ from tests.conftest import SEEDS_DIR
 from tests.search_helpers import find, make_article
 from tests.test_admin import change_form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_search_state")]
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-PASSWORD = "correct-horse-battery-staple-7"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state(monkeypatch):
-    cache.clear()
-    monkeypatch.setattr(views, "_unavailable_logged", {})
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def boss_client(client, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    boss = get_user_model().objects.create_superuser("boss", "boss@example.org", PASSWORD)
-    client.force_login(boss)
-    return client
 
 
 def _new_worker() -> None:
