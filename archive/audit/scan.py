@@ -1189,6 +1189,29 @@ def markdown(result: dict) -> str:
         ]
         if axes.get("error") or probe.get("error"):
             lines.append(f"- errors: {axes.get('error', '')} {probe.get('error', '')}")
+    short = [
+        f"{run['name']}: {note.split(' stopped')[0]}"
+        for run in result["runs"]
+        for note in run["notes"]
+        if "stopped at --max-attack-time" in note
+    ]
+    lines += ["", "## Limits of this run", ""]
+    if short:
+        lines.append(
+            "- Out of attack time before the last crawled resources (numbers in 'Tested' "
+            f"are resources attacked per module): {', '.join(short)}. A longer "
+            "`--time-limit` (e.g. 600, nightly) covers the rest."
+        )
+    if admin:
+        lines.append(
+            "- Admin login: once axes locks the address (the 20th failure), the remaining "
+            "payloads meet the 429 lock-out page, not the login form; the form's first "
+            "attempts are what was tested."
+        )
+    lines.append(
+        "- sqlmap tests GET parameters, User-Agent and Referer at level 3; the cookies the "
+        "site sets are not injected (sqlmap tests only cookies given with `--cookie`)."
+    )
     lines += [
         "",
         "## How to read and update this file",
