@@ -6,8 +6,11 @@ from django.core.management.base import CommandError
 
 from archive.ingest import store
 from archive.models import Article, ArticleTag, IndexTask, Source, Tag, TagExclusion, TagOrigin
+from archive.search import storage
+from archive.search.indexer import drain_queue
 from archive.topics import apply_auto_topics, ensure_taxonomy
 from tests.conftest import SEEDS_DIR
+from tests.search_helpers import find
 
 pytestmark = pytest.mark.django_db
 
@@ -99,17 +102,26 @@ def test_same_text_under_second_name_is_duplicate(tmp_path):
     assert Article.objects.count() == 1
 
 
-def test_changed_file_updates_in_place(tmp_path):
-    path = write(tmp_path, "a.txt", GOOD)
-    run(tmp_path)
-    article = Article.objects.get()
-    IndexTask.objects.all().delete()
-    path.write_text(GOOD + "\n\n新增的第三段。", encoding="utf-8")
-    out = run(tmp_path)
-    assert "updated 1" in out
-    updated = Article.objects.get()
-    assert updated.pk == article.pk and updated.body.endswith("新增的第三段。")
-    assert IndexTask.objects.filter(article_id=article.pk).exists()
+def test_changed_file_updates_in_place_and_search_finds_the_new_text(tmp_path):
+    folder = tmp_path / "files"  # tmp_path also holds this test's index
+    folder.mkdir()
+    path = write(folder, "a.txt", GOOD)
+    write(folder, "b.txt", GOOD.replace("今日", "昨日"))
+    run(folder)
+    drain_queue()
+    article = Article.objects.get(external_id="file:a.txt")
+    docs = storage.get_searcher().doc_count()
+    assert find("钕铁硼") == [] and article.pk in find("第二段内容")
+    path.write_text(GOOD.replace("第二段内容。", "第二段：园区引进钕铁硼磁材企业。"), "utf-8")
+    out = run(folder)
+    assert "created 0, updated 1, unchanged 1" in out
+    updated = Article.objects.get(external_id="file:a.txt")
+    assert updated.pk == article.pk and updated.body.endswith("钕铁硼磁材企业。")
+    assert set(IndexTask.objects.values_list("article_id", flat=True)) == {article.pk}
+    drain_queue()
+    assert find("钕铁硼") == [article.pk]  # the new body, and only that article
+    assert article.pk not in find("第二段内容")  # the old body is gone from the index
+    assert storage.get_searcher().doc_count() == docs == 2
 
 
 def test_dry_run_writes_nothing(tmp_path):

@@ -17,11 +17,18 @@ from archive.ingest.metadata import (
     parse_text_date,
     reporter_credit,
 )
-from archive.ingest.repair import fix_mojibake, remove_glued_pinyin, repair_gbk_shift
+from archive.ingest.repair import (
+    fix_mojibake,
+    lost_text_marks,
+    remove_glued_pinyin,
+    repair_gbk_shift,
+)
 
 MAX_FRONT_MATTER = 64 * 1024
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*(\n|\Z)", re.S)
 _SENTENCE_END = tuple("。.!?！？…；;”\"」')）")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+DATE_KEYS = ("date", "published", "pubDate")
 _SITE_DATE_LABEL = re.compile(r"(发布)?(时间|時間|日期|来源|來源|发布于|發佈於)\s*[:：]?\s*$")
 
 
@@ -84,12 +91,64 @@ def parse_front_matter(text: str) -> tuple[dict | None, str]:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise RejectedFile(f"broken front matter{where}: {problem}") from None
     except Exception as error:  # noqa: BLE001 - PyYAML raises ValueError on bad dates
-        raise RejectedFile(f"broken front matter: {error}") from None
+        raise RejectedFile(f"broken front matter{_bad_value_line(block)}: {error}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise RejectedFile("front matter is not a mapping")
     return data, text[match.end() :]
+
+
+def _bad_value_line(block: str) -> str:
+    """` at line N (key: value)` for the first line PyYAML cannot build a value from.
+
+    Its ValueError (a date such as 2024-13-01) carries no position; each line alone
+    that parses as YAML but raises ValueError is the culprit. Lines count from the file's
+    first line, the opening ---.
+    """
+    for number, line in enumerate(block.split("\n"), start=2):
+        try:
+            yaml.safe_load(line)
+        except ValueError:
+            return f" at line {number} ({line.strip()[:80]})"
+        except yaml.YAMLError:
+            continue  # part of a value spread over several lines
+    return ""
+
+
+def _front_matter_date(meta: dict, notes: list[str]) -> tuple[dt.datetime | None, str]:
+    """The first date field given; a value that is not a date is noted and left unknown."""
+    for key in DATE_KEYS:
+        value = meta.get(key)
+        if value is None or value == "":
+            continue
+        try:
+            found = parse_any_date(value)
+        except Exception:  # noqa: BLE001 - a bad date leaves the date unknown
+            found = (None, "")
+        if found[0] is None:
+            hint = " (YAML reads yes/no as true/false)" if isinstance(value, bool) else ""
+            notes.append(f"unreadable date {key}: {value!r}{hint}: left unknown")
+        return found
+    return None, ""
+
+
+def _note_lost_text(article: ParsedArticle, notes: list[str]) -> None:
+    """Note `锟斤拷` (text lost before the file was saved); reject a file that is mostly that."""
+    text = article.title + "\n" + article.body
+    lost, context = lost_text_marks(text)
+    if not lost:
+        return
+    chinese = len(_CJK.findall(text))
+    if lost * 3 > chinese:
+        raise RejectedFile(
+            f"irrecoverable encoding damage: {lost} of {chinese} Chinese characters "
+            "are 锟斤拷 (replacement characters read as GBK)"
+        )
+    notes.append(
+        f"irrecoverable encoding damage: {lost} characters of 锟斤拷 (replacement "
+        f"characters read as GBK; the original text is lost), first at “{context}”"
+    )
 
 
 def _repair(text: str, notes: list[str], *, shifted_gbk: bool = True) -> str:
@@ -148,14 +207,7 @@ def _from_front_matter(
     if not title and cleaned.paragraphs:
         title = _fix_title(cleaned.paragraphs.pop(0))
     article = ParsedArticle(title=title, body="", language="")
-    try:
-        article.published_at, article.date_precision = parse_any_date(
-            meta.get("date") or meta.get("published") or meta.get("pubDate")
-        )
-    except Exception:  # noqa: BLE001 - a bad date leaves the date unknown
-        article.published_at = None
-    if article.published_at is None and (meta.get("date") or meta.get("published")):
-        notes.append(f"unreadable date {meta.get('date') or meta.get('published')!r}: left unknown")
+    article.published_at, article.date_precision = _front_matter_date(meta, notes)
     article.url = _safe_url(meta.get("url") or meta.get("link") or meta.get("permalink"))
     candidates = (
         _as_list(meta.get("source"))
@@ -259,6 +311,7 @@ def parse_article_text(text: str, *, damaged: bool = False) -> ParsedArticle:
         raise RejectedFile("no title")
     if not article.body.strip():
         raise RejectedFile("no article text after cleaning")
+    _note_lost_text(article, notes)
     article.language = detect_language(article.title + "\n" + article.body)
     article.notes = notes
     return article

@@ -243,3 +243,18 @@ def fix_mojibake(text: str) -> tuple[str, list[str]]:
     before, after = text.split("\n"), fixed.split("\n")
     changed = sum(1 for old, new in zip(before, after, strict=False) if old != new)
     return fixed, [f"repaired UTF-8 text read as Windows-1252 (mojibake) in {changed} line(s)"]
+
+
+# U+FFFD saved as UTF-8 (EF BF BD) and then read as GBK: 锟斤拷. The original text was
+# already lost when the replacement characters were written; nothing can bring it back.
+REPLACEMENT_READ_AS_GBK = "锟斤拷"
+
+
+def lost_text_marks(text: str) -> tuple[int, str]:
+    """(characters of `锟斤拷` in the text, context of the first one)."""
+    count = text.count(REPLACEMENT_READ_AS_GBK)
+    if not count:
+        return 0, ""
+    where = text.find(REPLACEMENT_READ_AS_GBK)
+    context = text[max(0, where - 6) : where + 9].replace("\n", " ")
+    return count * len(REPLACEMENT_READ_AS_GBK), context
