@@ -765,7 +765,8 @@ def _wrk_version(wrk: str) -> str:
         out = subprocess.run([wrk, "--version"], capture_output=True, text=True, timeout=10)
     except OSError:
         return "?"
-    return (out.stdout or out.stderr).splitlines()[0].strip() if (out.stdout or out.stderr) else "?"
+    text = (out.stdout or out.stderr or "?").splitlines()[0]
+    return text.split(" Copyright")[0].strip()
 
 
 def _git_commit(base: Path) -> str | None:
@@ -821,6 +822,11 @@ def goals(report: dict) -> list[dict]:
     replaced = sum(len(p["processes"]["compare"]["replaced_workers"]) for p in phases.values())
     indexer = [phase["indexer_alive_after"] for phase in phases.values()]
     drained = [phase["queue"]["drained"] for phase in phases.values()]
+    updates = [
+        (p["update"].get("update_index") or {}).get("returncode")
+        for p in phases.values()
+        if "update" in p
+    ]
     return [
         {
             "goal": "no non-2xx apart from intended 404s, no socket errors",
@@ -837,6 +843,11 @@ def goals(report: dict) -> list[dict]:
         {"goal": "no worker replaced", "measured": replaced, "met": replaced == 0},
         {"goal": "indexer alive after every phase", "measured": indexer, "met": all(indexer)},
         {"goal": "index queue drained after every phase", "measured": drained, "met": all(drained)},
+        {
+            "goal": "update_index succeeded during the update phase (exit status)",
+            "measured": updates,
+            "met": all(code == 0 for code in updates),
+        },
     ]
 
 
@@ -869,6 +880,8 @@ def markdown(report: dict) -> str:
         "(distinct query x facet x sort x page, beyond the result cache), **update** (both at "
         f"once, half the connections each, while `editorial.add_topic` re-tags "
         f"{_fmt(meta['retag_articles'])} articles and `manage.py update_index` runs).",
+        "",
+        _setup_line(report),
         "",
         "| phase | load | req/s | p50 ms | p95 ms | p99 ms | max ms | 2xx | intended 404 | "
         "other non-2xx | socket errors (wrk timeouts) | worker timeouts |",
@@ -927,10 +940,14 @@ def markdown(report: dict) -> str:
         if update:
             retag, upd = update.get("retag", {}), update.get("update_index", {})
             text += (
-                f"; re-tag: {retag.get('changed')} articles changed in {retag.get('seconds')} s, "
+                f"; re-tag: {retag.get('changed')} articles changed by `{retag.get('service')}` "
+                f"in {retag.get('service_seconds')} s ({retag.get('seconds')} s with start-up), "
                 f"update_index exited {upd.get('returncode')} after {upd.get('seconds')} s "
                 f"(ended {upd.get('ended_at_s')} s into the phase)"
             )
+            if upd.get("returncode"):
+                last = [ln for ln in upd.get("output_tail", "").splitlines() if ln.strip()]
+                text += f"; update_index's last line: `{last[-1][:200] if last else '?'}`"
             if update.get("error"):
                 text += f"; error: {update['error'][:200]}"
         if phase["log"]["problem_line_count"]:
@@ -943,6 +960,23 @@ def markdown(report: dict) -> str:
             f"| {goal['goal']} | {goal['measured']} | {'yes' if goal['met'] else '**no**'} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _setup_line(report: dict) -> str:
+    prep, urls = report.get("prepare", {}), report.get("urls", {})
+    steps = ", ".join(
+        f"{name} {step.get('seconds')} s" for name, step in prep.get("steps", {}).items()
+    )
+    return (
+        f"Installation: {'reused' if prep.get('reused') else 'prepared in this run'} ({steps}); "
+        f"`prepare_site` {report.get('prepare_site_seconds')} s; first search answered "
+        f"{report.get('startup', {}).get('seconds_to_first_search')} s after gunicorn started. "
+        f"URLs: {_fmt(urls.get('article_paths'))} article pages + "
+        f"{_fmt(urls.get('missing_article_paths'))} missing ids; "
+        f"{_fmt(urls.get('search_paths'))} search URLs over "
+        f"{_fmt(urls.get('distinct_result_keys'))} distinct result sets (the result cache holds "
+        f"{urls.get('result_cache_per_worker')} per worker). Page cache emptied before the run."
+    )
 
 
 def write(report: dict, *, out: Path) -> None:
