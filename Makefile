@@ -67,3 +67,9 @@ load: $(VENV)/.installed-dev
 # wapiti and sqlmap against the site on loopback (installed into var/scan-venv).
 scan: $(VENV)/.installed-dev
 	$(DEV) $(BIN)/python manage.py security_scan $(SCAN_ARGS)
+
+# Known vulnerabilities in the installed dependencies, as CI checks them
+# (.ci/audit: osv-scanner offline; ARCHIVE_OSV_DB=DIR for another snapshot).
+.PHONY: audit
+audit: $(VENV)/.installed-dev
+	bash .ci/audit
