@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -414,3 +415,126 @@ def test_worker_killed_mid_request_is_replaced_and_the_others_keep_serving(gunic
         get(port, target)[0] for _ in range(10) for target in ["/", "/search/?q=" + quote("经济")]
     ]
     assert statuses == [200] * 20
+
+
+# --- K5 through nginx: the reader of the killed request gets the friendly 502 -------------
+WRITER_LOCK_FILES = {"indexer.lock", "indexer.running", "MAIN_WRITELOCK"}
+
+SIGNED_IN = """
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+user = get_user_model().objects.create_superuser("k5", "k5@example.org", "k5-" + "x" * 20)
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print("SESSION", session.session_key)
+"""
+
+
+def _upstream_inodes(port: int) -> set[str]:
+    """Inodes of the established connections gunicorn has accepted on ``port``."""
+    local = f"0100007F:{port:04X}"
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == local and fields[3] == "01" and fields[9] != "0":
+            found.add(fields[9])
+    return found
+
+
+def _worker_serving(port: int, workers: set[int]) -> int | None:
+    for inode in _upstream_inodes(port):
+        pid = _worker_holding(inode, workers)
+        if pid:
+            return pid
+    return None
+
+
+def _open_files(pid: int) -> set[str]:
+    names = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            names.add(os.readlink(fd).rsplit("/", 1)[-1])
+        except OSError:
+            continue
+    return names
+
+
+def test_worker_killed_mid_request_behind_nginx_gets_the_friendly_502(nginx, gunicorn):
+    http_port, _https_port, _static = nginx
+    port, master = gunicorn
+    workers = wait_for(lambda: _workers(master.pid), what="two workers")
+    database = Path(_site_env(master)["ARCHIVE_VAR_DIR"]) / "archive.sqlite3"
+    # A signed-in editor: every admin request saves the session (SESSION_SAVE_EVERY_REQUEST).
+    made = subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "shell", "-c", SIGNED_IN],
+        env=_site_env(master),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    session_key = made.stdout.split("SESSION", 1)[1].split()[0]
+
+    # Another writer holds the database: the worker waits in the session save, mid-request.
+    blocker = sqlite3.connect(database, timeout=30, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            in_flight = pool.submit(
+                _get_with_cookie, http_port, "/admin/", f"sessionid={session_key}"
+            )
+            busy = wait_for(
+                lambda: _worker_serving(port, workers), what="a worker serving the request"
+            )
+            assert not in_flight.done()
+            os.kill(busy, signal.SIGKILL)
+            status, headers, body = in_flight.result(timeout=60)
+        finally:
+            blocker.rollback()
+            blocker.close()
+    assert status == 502
+    assert headers["content-type"].startswith("text/html")
+    assert "The archive is briefly unavailable" in body and "网站暂时无法访问" in body
+    assert 'class="site-header"' not in body  # nginx's page, not a Django one
+
+    now = wait_for(lambda: _workers(master.pid, without=busy), what="a replacement worker")
+    assert master.poll() is None and (workers - {busy}) <= now
+    targets = ["/", "/search/?q=" + quote("经济"), "/topics/", "/sources/"]
+    statuses = [get(http_port, targets[n % len(targets)])[0] for n in range(20)]
+    assert statuses == [200] * 20
+    # The web workers, the replacement too, never hold the index writer's locks.
+    for pid in _workers(master.pid) or ():
+        assert not _open_files(pid) & WRITER_LOCK_FILES, pid
+
+
+def _site_env(master: subprocess.Popen) -> dict[str, str]:
+    """The environment gunicorn's master runs with (the Site's), from /proc."""
+    raw = Path(f"/proc/{master.pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+
+
+def _get_with_cookie(port: int, target: str, cookie: str):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", target, headers={"Accept-Language": "en", "Cookie": cookie})
+        response = connection.getresponse()
+        body = response.read().decode("utf-8", "replace")
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+    finally:
+        connection.close()
+
+
+def test_no_gunicorn_worker_holds_the_index_writer_locks(nginx, gunicorn):
+    http_port, _https_port, _static = nginx
+    port, master = gunicorn
+    for _ in range(4):  # searches, through nginx and straight, open the index in the workers
+        assert get(http_port, "/search/?q=" + quote("经济"))[0] == 200
+        assert get(port, "/search/?q=" + quote("稀土"))[0] == 200
+    workers = wait_for(lambda: _workers(master.pid), what="two workers")
+    for pid in workers:
+        held = _open_files(pid) & WRITER_LOCK_FILES
+        assert not held, (pid, held)

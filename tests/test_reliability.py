@@ -91,18 +91,28 @@ HOLD_LOCK = """
 import fcntl, sys, time
 handle = open(sys.argv[1], "a+b")
 fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+if len(sys.argv) > 2:  # also Whoosh's own writer lock on the live generation, as a writer has
+    from whoosh import index
+    writer = index.open_dir(sys.argv[2]).writer()
 print("locked", flush=True)
 time.sleep(120)
 """
 
 
 @contextmanager
-def lock_held_elsewhere():
-    """A separate process holding the index writer lock, as a long rebuild would."""
+def lock_held_elsewhere(*, whoosh_writer: bool = False):
+    """A separate process holding the index writer lock, as a long rebuild would.
+
+    With ``whoosh_writer`` it also keeps a Whoosh writer open on the live
+    generation, so Whoosh's own ``MAIN_WRITELOCK`` is taken too.
+    """
     root = storage.index_root()
     root.mkdir(parents=True, exist_ok=True)
+    args = [str(root / storage.LOCK_FILE)]
+    if whoosh_writer:
+        args.append(str(storage.current_dir()))
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(root / storage.LOCK_FILE)],
+        [sys.executable, "-c", HOLD_LOCK, *args],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -116,11 +126,24 @@ def lock_held_elsewhere():
         proc.stdout.close()
 
 
+def _whoosh_writer_is_held() -> bool:
+    """Whether another process holds Whoosh's write lock on the live generation."""
+    from whoosh import index
+    from whoosh.index import LockError
+
+    try:
+        index.open_dir(str(storage.current_dir())).writer(timeout=0).cancel()
+    except LockError:
+        return True
+    return False
+
+
 def test_admin_edit_and_delete_while_index_locked_only_enqueue(boss_client):
     kept = make_article("稀土交易中心", "包头稀土交易所升级。")
     gone = make_article("稀土永磁电机", "稀土永磁电机产业园开工。")
     assert sorted(find("稀土")) == sorted([kept.pk, gone.pk])
-    with lock_held_elsewhere() as holder:
+    with lock_held_elsewhere(whoosh_writer=True) as holder:
+        assert _whoosh_writer_is_held()
         _edit_and_delete_in_admin(boss_client, kept=kept, gone=gone, holder=holder)
     assert not IndexTask.objects.exists()
     assert find("稀土") == [kept.pk]
@@ -144,8 +167,10 @@ def _edit_and_delete_in_admin(boss_client, *, kept, gone, holder) -> None:
 
     # The holder dies without unlocking (kill -9); the OS releases the lock and the
     # indexer applies both changes on its next cycle.
+    assert _whoosh_writer_is_held()
     holder.send_signal(signal.SIGKILL)
     holder.wait()
+    assert not _whoosh_writer_is_held()
     drain_queue()
 
 
@@ -161,7 +186,7 @@ def test_search_keeps_serving_while_index_locked(client):
     article = make_article("稀土交易中心", "包头稀土交易所升级。")
     drain_queue()
     # Readers never take the writer lock: searching works while a writer holds it.
-    with lock_held_elsewhere() as holder:
+    with lock_held_elsewhere(whoosh_writer=True) as holder:
         response = client.get("/search/", {"q": "稀土"})
         assert response.status_code == 200
         assert [hit.article.pk for hit in response.context["results"].hits] == [article.pk]
