@@ -10,6 +10,8 @@ words; over-long queries are shortened with a message.
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 from whoosh import query as wq
 
 from archive.text import cjk_runs, fold, run_bigrams, segment, stem
@@ -55,7 +57,7 @@ class ParsedQuery:
         return not self.clauses
 
 
-def clean_text(q: str) -> tuple[str, str | None]:
+def clean_text(q: str) -> tuple[str, object | None]:
     """Drop control characters, collapse spaces, cap the length."""
     chars = []
     for ch in q or "":
@@ -63,8 +65,10 @@ def clean_text(q: str) -> tuple[str, str | None]:
         chars.append(" " if category in {"Cc", "Cf", "Zl", "Zp", "Cs", "Co"} else ch)
     text = " ".join("".join(chars).split())
     if len(text) > MAX_QUERY_CHARS:
-        return text[:MAX_QUERY_CHARS].rstrip(), (
-            f"The query was shortened to its first {MAX_QUERY_CHARS} characters."
+        # Lazy: parsed queries are cached across readers of either interface language.
+        return text[:MAX_QUERY_CHARS].rstrip(), format_lazy(
+            gettext_lazy("The query was shortened to its first {count} characters."),
+            count=MAX_QUERY_CHARS,
         )
     return text, None
 
