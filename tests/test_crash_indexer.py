@@ -299,3 +299,28 @@ def test_importer_rebuild_and_indexer_at_once_all_finish(indexed_site, tmp_path)
     assert (report["missing"], report["extra"], report["topics_differ"]) == (0, 0, 0)
     assert search_count(site, "永磁电机") == 600
     assert "Traceback" not in log_text(site, "run_indexer")
+
+
+def test_update_index_waits_for_a_busy_index_instead_of_failing(site):
+    """A bulk edit being drained holds the index for minutes; an update asked for waits."""
+    from tests.test_reliability import HOLD_LOCK
+
+    add_articles(site, "等待", 20)
+    site.manage("ensure_index")
+    holder = site.start(
+        program=[sys.executable, "-c", HOLD_LOCK, str(site.var / "index" / "indexer.lock")]
+    )
+    try:
+        wait_for(
+            lambda: "locked" in log_text(site, sys.executable.replace("/", "_")), what="the lock"
+        )
+        update = site.start("update_index")
+        wait_for(
+            lambda: "waiting for it to finish" in log_text(site, "update_index"), what="a wait"
+        )
+        time.sleep(2)
+        assert update.poll() is None  # still waiting, not failed
+    finally:
+        kill_hard(holder)
+    assert update.wait(timeout=120) == 0, log_text(site, "update_index")
+    assert "search index updated: 20 written" in log_text(site, "update_index")

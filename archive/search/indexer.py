@@ -21,6 +21,7 @@ LOCK_TIMEOUT = 60.0  # seconds a drain waits for another indexer (e.g. a rebuild
 PARALLEL_FROM = 5000  # articles; below this a single-process writer is faster
 BULK_REBUILD_FROM = 5000  # queued changes; a fresh build beats this many updates
 COMMIT_EVERY = 10  # batches per index commit while draining
+WAITING = "index: another process is writing the index; waiting for it to finish…"
 
 
 # How every segment is written. Separate files, not Whoosh's "compound" segment
@@ -173,7 +174,7 @@ def rebuild(*, stdout=None, procs: int | None = None, limitmb: int = 256, batch:
     Returns the number of documents. The live index keeps serving until the swap;
     if anything fails (or the process is killed) the new generation is discarded.
     """
-    with storage.writer_lock():
+    with storage.writer_lock(waiting=lambda: _say(stdout, WAITING)):
         return _rebuild_locked(stdout=stdout, procs=procs, limitmb=limitmb, batch=batch)
 
 
@@ -240,10 +241,14 @@ def _rebuild_document(article) -> dict:
 
 
 def update_all(*, stdout=None, batch: int = 1000) -> tuple[int, int]:
-    """Rewrite every article's document in the live index and drop documents without one."""
+    """Rewrite every article's document in the live index and drop documents without one.
+
+    Waits for as long as another writer (the indexer draining a bulk edit, a
+    rebuild) holds the index: someone asked for this update.
+    """
     if storage.current_dir() is None:
         return rebuild(stdout=stdout), 0
-    with storage.writer_lock(timeout=LOCK_TIMEOUT):
+    with storage.writer_lock(waiting=lambda: _say(stdout, WAITING)):
         ix = storage.open_current()
         try:
             with ix.searcher() as searcher:

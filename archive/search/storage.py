@@ -148,18 +148,26 @@ def discard(path: Path) -> None:
 
 
 @contextmanager
-def writer_lock(*, timeout: float | None = None):
-    """Hold the index writer lock; IndexBusy if not acquired within ``timeout`` seconds."""
+def writer_lock(*, timeout: float | None = None, waiting=None):
+    """Hold the index writer lock; IndexBusy if not acquired within ``timeout`` seconds.
+
+    With no timeout it waits as long as another writer works; ``waiting()`` is
+    called once if it has to wait (to tell the user why nothing happens).
+    """
     root = index_root()
     root.mkdir(parents=True, exist_ok=True)
     handle = open(root / LOCK_FILE, "a+b")
     try:
         deadline = None if timeout is None else time.monotonic() + timeout
+        told = False
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if waiting is not None and not told:
+                    waiting()
+                    told = True
                 if deadline is not None and time.monotonic() >= deadline:
                     raise IndexBusy("another indexer holds the index lock") from None
                 time.sleep(0.1)
