@@ -213,7 +213,7 @@ def test_editor_adds_and_removes_topics_in_the_article_form(editor_client):
     ]
     assert set(IndexTask.objects.values_list("article_id", flat=True)) == {article.pk}
     inline = editor_client.get(url).content.decode()
-    assert "automatic" in inline and "editor" in inline  # who assigned each topic
+    assert "自动" in inline and "editor" in inline  # who assigned each topic
 
     # Adding the removed topic back lifts the removal.
     data = change_form_data(editor_client.get(url))
@@ -237,7 +237,7 @@ def test_article_form_refuses_a_merged_alias(boss_client):
     response = boss_client.post(url, data)
 
     assert response.status_code == 200
-    assert "was merged into" in response.content.decode()
+    assert "已并入" in response.content.decode()  # "… was merged into …"
     assert topics(article) == {}
 
 
@@ -377,7 +377,7 @@ def test_tag_form_rejects_a_name_colliding_after_folding(editor_client):
         },
     )
     assert response.status_code == 200
-    assert "is already the name of the topic" in response.content.decode()
+    assert "已是主题" in response.content.decode()  # "… is already the name of the topic …"
     assert not Tag.objects.filter(slug="formosa").exists()
 
 
@@ -414,7 +414,7 @@ def test_tag_rename_action_validates_and_renames(editor_client):
         name_en="X",
         slug="economy",
     )
-    assert clash.status_code == 200 and "is already the name" in clash.content.decode()
+    assert clash.status_code == 200 and "已是主题" in clash.content.decode()
     done = action(
         editor_client,
         url,
