@@ -21,6 +21,7 @@ LOCK_TIMEOUT = 60.0  # seconds a drain waits for another indexer (e.g. a rebuild
 PARALLEL_FROM = 5000  # articles; below this a single-process writer is faster
 BULK_REBUILD_FROM = 5000  # queued changes; a fresh build beats this many updates
 COMMIT_EVERY = 10  # batches per index commit while draining
+RECLAIM_DELETED_FROM = 0.2  # share of deleted documents that makes the merge a full one
 WAITING = "index: another process is writing the index; waiting for it to finish…"
 
 
@@ -280,15 +281,36 @@ def update_all(*, stdout=None, batch: int = 1000) -> tuple[int, int]:
             ix.close()
 
 
-def optimize(*, stdout=None) -> None:
-    """Merge the live index's segments into one (drops orphaned files too)."""
+def optimize(*, stdout=None, full: bool | None = None) -> None:
+    """Periodic segment maintenance of the live index (also drops files a killed writer left).
+
+    Small segments are merged as Whoosh's MERGE_SMALL policy decides (cheap). The
+    whole index is merged into one segment only when deleted documents (the old
+    versions of updated articles) make up more than ``RECLAIM_DELETED_FROM`` of
+    it, or when ``full`` says so: at 61k articles a full merge takes minutes and
+    holds the index lock, so doing it after every few hundred edits would stall
+    every other writer.
+    """
+    from whoosh.writing import MERGE_SMALL
+
     with storage.writer_lock(timeout=LOCK_TIMEOUT):
         ix = storage.open_current()
         try:
-            _writer(ix).commit(optimize=True)
+            with ix.reader() as reader:
+                total, live = reader.doc_count_all(), reader.doc_count()
+            if full is None:
+                full = total > 0 and (total - live) > total * RECLAIM_DELETED_FROM
+            writer = _writer(ix)
+            if full:
+                writer.commit(optimize=True)
+            else:
+                writer.commit(mergetype=MERGE_SMALL)
         finally:
             ix.close()
-    _say(stdout, "index: optimized")
+    if full:
+        _say(stdout, f"index: merged all segments ({total - live} deleted documents dropped)")
+    else:
+        _say(stdout, "index: merged small segments")
 
 
 def indexed_ids(searcher) -> set[int]:
