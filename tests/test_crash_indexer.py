@@ -232,7 +232,9 @@ def test_indexer_killed_mid_drain_loses_no_change(indexed_site):
 def test_rebuild_killed_mid_way_keeps_the_old_index_serving(indexed_site):
     site = indexed_site
     before = index_report(site)
-    rebuild = site.start("rebuild_index", "--procs", "1")
+    # Two writer processes, as for a large archive: its children must not outlive it
+    # holding the index lock (the next rebuild would wait for them forever).
+    rebuild = site.start("rebuild_index", "--procs", "2")
     wait_for(
         lambda: "rebuild: 1000/2000" in log_text(site, "rebuild_index"), what="rebuild progress"
     )
@@ -244,7 +246,7 @@ def test_rebuild_killed_mid_way_keeps_the_old_index_serving(indexed_site):
     assert len(after["generations"]) == len(before["generations"]) + 1  # the partial one
     assert search_count(site, "稀土") == 2000
 
-    site.manage("rebuild_index")
+    site.manage("rebuild_index", timeout=150)  # waits forever if the lock outlived the kill
     final = index_report(site)
     assert final["live"] not in (before["live"],) and final["missing"] == final["extra"] == 0
     # Only the live generation and the one before it are kept: the partial one is gone.

@@ -7,10 +7,12 @@ the old one serving. ``indexer.lock`` (an OS file lock, released if the holder
 dies) makes every writer take turns.
 """
 
+import ctypes
 import fcntl
 import os
 import pickle
 import shutil
+import signal
 import struct
 import threading
 import time
@@ -147,6 +149,49 @@ def discard(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+# --- Locks held by this process, and what forked children do with them -------------
+_held_locks: set[int] = set()  # file descriptors of the OS locks this process holds
+
+
+@contextmanager
+def _holding(handle):
+    """Mark a just-taken lock as held (see _forked_child); release it on exit."""
+    _held_locks.add(handle.fileno())
+    try:
+        yield
+    finally:
+        _held_locks.discard(handle.fileno())
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _forked_child() -> None:
+    """In a child forked while a lock is held (a parallel rebuild's writer processes).
+
+    The child drops its copies of the locked files, so the lock lives and dies
+    with the process that took it, and asks the kernel to kill it when that
+    process dies: otherwise a ``kill -9`` of ``rebuild_index`` left orphaned
+    writer processes holding the index lock, and every later writer waited forever.
+    """
+    if not _held_locks:
+        return
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    for fd in _held_locks:  # /dev/null in its place: the number stays valid, the lock goes
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    _held_locks.clear()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the request took effect
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass  # not Linux: the lock is still released with the parent
+
+
+PR_SET_PDEATHSIG = 1
+os.register_at_fork(after_in_child=_forked_child)
+
+
 @contextmanager
 def writer_lock(*, timeout: float | None = None, waiting=None):
     """Hold the index writer lock; IndexBusy if not acquired within ``timeout`` seconds.
@@ -171,10 +216,8 @@ def writer_lock(*, timeout: float | None = None, waiting=None):
                 if deadline is not None and time.monotonic() >= deadline:
                     raise IndexBusy("another indexer holds the index lock") from None
                 time.sleep(0.1)
-        try:
+        with _holding(handle):
             yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     finally:
         handle.close()
 
@@ -201,10 +244,8 @@ def indexer_presence(*, waiting=None):
             if waiting is not None:
                 waiting()
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
+        with _holding(handle):
             yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def indexer_running() -> bool:
