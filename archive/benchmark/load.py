@@ -27,7 +27,6 @@ module (``python -m archive.benchmark.load TASK``) inside the scratch installati
 import argparse
 import json
 import os
-import platform
 import random
 import re
 import secrets
@@ -46,7 +45,7 @@ from urllib.parse import urlencode
 from archive.benchmark import web
 from archive.benchmark.corpus import corpus_files
 from archive.benchmark.runner import scratch_env
-from archive.benchmark.stats import run_step
+from archive.benchmark.stats import run_meta, run_step
 
 PHASES = ("articles", "searches", "update")
 BENCH_TOPIC = "bench-load"
@@ -612,14 +611,7 @@ def run_load(cfg: LoadConfig) -> dict:
     started = time.time()
     report: dict = {
         "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-            "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "platform": platform.platform(),
-                "python": platform.python_version(),
-            },
-            "load_average_start": [round(x, 2) for x in os.getloadavg()],
+            **run_meta(),
             "wrk": _wrk_version(cfg.wrk),
             "seconds_per_phase": cfg.seconds,
             "connections": cfg.connections,

@@ -8,19 +8,17 @@ does not exist yet) is recorded and the steps that need it are skipped.
 
 import json
 import os
-import platform
 import secrets
 import shutil
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.benchmark import corpus as corpus_mod
 from archive.benchmark import peers, web
-from archive.benchmark.stats import dir_size_mb, run_step
+from archive.benchmark.stats import dir_size_mb, run_meta, run_step
 
 
 @dataclass
@@ -208,15 +206,7 @@ def run_benchmark(cfg: BenchConfig) -> dict:
     cfg.scratch.mkdir(parents=True, exist_ok=True)
     report: dict = {
         "meta": {
-            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-            "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "platform": platform.platform(),
-                "python": platform.python_version(),
-            },
-            # Other processes on the machine skew every figure: the load is recorded.
-            "load_average_start": [round(x, 2) for x in os.getloadavg()],
+            **run_meta(),
             "sizes": cfg.sizes,
             "repeats": cfg.repeats,
             "corpus_dir": str(cfg.corpus_dir) if cfg.corpus_dir else None,

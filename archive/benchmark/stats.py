@@ -2,9 +2,26 @@
 
 import math
 import os
+import platform
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+def run_meta() -> dict:
+    """When and where a run happened; other processes on the machine skew every figure,
+    so the load average is recorded too."""
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def percentile(values: list[float], pct: float) -> float:
