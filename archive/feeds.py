@@ -163,7 +163,7 @@ def _search_feed(feed: Feed, request: HttpRequest) -> HttpResponse:
     try:
         return feed(request)
     except service.SearchParamError as exc:
-        last = exc.last if isinstance(exc, search_ui.PastLastPage) else None
+        last = exc.last if isinstance(exc, service.PastLastPage) else None
         return error_page(request, status=400, message=str(exc), last_page=last)
     except service.SearchUnavailable as exc:
         log_unavailable(exc)

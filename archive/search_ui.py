@@ -62,17 +62,6 @@ class Chip:
     remove_url: str
 
 
-class PastLastPage(service.SearchParamError):
-    """A page number past the last page; ``last`` is the last page there is."""
-
-    def __init__(self, *, page: int, last: int):
-        super().__init__(
-            gettext("There is no page %(page)s; the last page is %(last)s.")
-            % {"page": page, "last": last}
-        )
-        self.page, self.last = page, last
-
-
 def search_query(query: QueryDict) -> tuple[QueryDict, bool]:
     """The query with each filter's values split at commas and repeats dropped
     (``lang`` read as ``language``), and whether it asks for ``page=last``
@@ -118,18 +107,13 @@ def _last_page(params: service.SearchParams) -> int:
 def run_search(query: QueryDict) -> service.SearchResults:
     """The search a query string asks for, ``page=last`` included.
 
-    SearchParamError (PastLastPage for a page past the end), SearchUnavailable.
+    SearchParamError (service.PastLastPage for a page past the end), SearchUnavailable.
     """
     cleaned, wants_last = search_query(query)
     params = service.params_from_query(cleaned)
     if wants_last:
         params.page = _last_page(params)
-    try:
-        return service.search(params)
-    except service.SearchParamError:
-        if params.page > 1 and (last := _last_page(params)) < params.page:
-            raise PastLastPage(page=params.page, last=last) from None
-        raise
+    return service.search(params)
 
 
 def canonical_query(query: QueryDict) -> QueryDict:

@@ -78,7 +78,7 @@ def paginate(request: HttpRequest, articles) -> Page:
     if number == "last":
         number = paginator.num_pages
     if number > paginator.num_pages:
-        raise search_ui.PastLastPage(page=number, last=paginator.num_pages)
+        raise service.PastLastPage(page=number, last=paginator.num_pages)
     return paginator.page(number)
 
 
@@ -96,7 +96,7 @@ def render_list(
     """
     try:
         page = paginate(request, articles.for_listing().newest_first())
-    except search_ui.PastLastPage as exc:
+    except service.PastLastPage as exc:
         return error_page(request, status=400, message=str(exc), last_page=exc.last)
     except BadParameter as exc:
         return error_page(request, status=400, message=str(exc))
@@ -125,7 +125,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def search_page(request: HttpRequest) -> HttpResponse:
     try:
         results = search_ui.run_search(request.GET)
-    except search_ui.PastLastPage as exc:
+    except service.PastLastPage as exc:
         return error_page(request, status=400, message=str(exc), last_page=exc.last)
     except service.SearchParamError as exc:
         return error_page(request, status=400, message=str(exc))

@@ -36,6 +36,7 @@ from archive.text import fold
 __all__ = [
     "FacetValue",
     "Hit",
+    "PastLastPage",
     "SearchParamError",
     "SearchParams",
     "SearchResults",
@@ -54,6 +55,17 @@ MAX_VALUES = 50  # values of one facet in a request
 
 class SearchParamError(ValueError):
     """A parameter the reader can fix; the message is shown to them (or returned as 400)."""
+
+
+class PastLastPage(SearchParamError):
+    """A page number past the last page; ``last`` is the last page there is."""
+
+    def __init__(self, *, page: int, last: int):
+        super().__init__(
+            _("There is no page %(page)s; the last page is %(last)s.")
+            % {"page": page, "last": last}
+        )
+        self.page, self.last = page, last
 
 
 @dataclass
@@ -524,10 +536,7 @@ def search(params: SearchParams) -> SearchResults:
                     _result_cache.popitem(last=False)
     num_pages = max(1, math.ceil(core.total / params.page_size)) if core.total else 0
     if params.page > max(num_pages, 1):
-        raise SearchParamError(
-            _("There is no page %(page)s; the last page is %(last)s.")
-            % {"page": params.page, "last": max(num_pages, 1)}
-        )
+        raise PastLastPage(page=params.page, last=max(num_pages, 1))
     start = (params.page - 1) * params.page_size
     page_docs = core.ordered[start : start + params.page_size]
     ids = cols.ids[page_docs].tolist()
