@@ -4,13 +4,10 @@ Each case loads next to a good file through the real command: a bad file is repo
 with its reason and counted, and never stops the good one from loading.
 """
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from archive.models import Article
+from tests.test_ingest_hostile import load
 
 pytestmark = pytest.mark.django_db
 
@@ -22,19 +19,6 @@ def write(folder, name, content):
     path = folder / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     return path
-
-
-def load(folder, *, failures: int = 0) -> str:
-    """Run load_seeds on a folder; returns its report. Exit status 2 when files failed."""
-    out = StringIO()
-    args = [str(folder), "--no-index"]
-    if failures:
-        with pytest.raises(CommandError) as error:
-            call_command("load_seeds", *args, stdout=out, stderr=StringIO())
-        assert error.value.returncode == 2
-    else:
-        call_command("load_seeds", *args, stdout=out, stderr=StringIO())
-    return out.getvalue()
 
 
 def failure_line(report: str, name: str) -> str:
@@ -61,7 +45,7 @@ def test_lost_text_marks_are_stored_with_a_damage_note(tmp_path):
 def test_file_that_is_mostly_lost_text_is_rejected(tmp_path):
     write(tmp_path, "good.txt", GOOD)
     write(tmp_path, "lost.txt", f"{LOST}\n\n{LOST}{LOST}开工{LOST}。")
-    report = load(tmp_path, failures=1)
+    report = load(tmp_path, expect_failures=True)
     assert "irrecoverable encoding damage" in failure_line(report, "lost.txt")
     assert "created 1," in report
     assert list(Article.objects.values_list("external_id", flat=True)) == ["file:good.txt"]
@@ -82,7 +66,7 @@ def test_unclosed_and_broken_front_matter_fail_with_reasons_and_the_good_file_lo
     write(tmp_path, "good.txt", GOOD)
     write(tmp_path, "unclosed.html", "---\ntitle: [x\n<p>正文</p>")
     write(tmp_path, "broken.html", "---\ntitle: [x\n---\n<p>x</p>")
-    report = load(tmp_path, failures=2)
+    report = load(tmp_path, expect_failures=True)
     assert "never closed" in failure_line(report, "unclosed.html")
     broken = failure_line(report, "broken.html")
     assert "broken front matter at line 2" in broken  # the line of `title: [x` in the file
@@ -98,7 +82,7 @@ def test_unclosed_and_broken_front_matter_fail_with_reasons_and_the_good_file_lo
 def test_impossible_front_matter_date_fails_with_its_line_and_reason(tmp_path, value, reason):
     write(tmp_path, "good.txt", GOOD)
     write(tmp_path, "bad.html", f"---\ntitle: 日期错误\ndate: {value}\n---\n<p>正文。</p>")
-    report = load(tmp_path, failures=1)
+    report = load(tmp_path, expect_failures=True)
     line = failure_line(report, "bad.html")
     assert f"at line 3 (date: {value})" in line and reason in line
     assert "created 1," in report
