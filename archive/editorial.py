@@ -222,11 +222,11 @@ def exclude_topic(*, articles: Iterable[Article] | Iterable[int], tag: Tag) -> N
 def retag(*, articles: Iterable[Article] | Iterable[int]) -> int:
     """Re-run automatic tagging on these articles (editors' decisions are kept).
 
-    Calls the ingest helper's ``archive.topics.apply_auto_topics``, which adds
+    Calls the ingest helper's ``archive.ingest.topics.apply_auto_topics``, which adds
     and removes only automatic rows and respects TagExclusions. Returns what it
     returns (how many topic assignments changed).
     """
-    from archive.topics import apply_auto_topics
+    from archive.ingest.topics import apply_auto_topics
 
     changed = 0
     for chunk in _chunks(_ids(articles)):
@@ -247,3 +247,8 @@ def ensure_editors_group() -> Group:
     )
     group.permissions.set(permissions)
     return group
+
+
+def editors_group_after_migrate(sender, **kwargs) -> None:
+    """``post_migrate`` receiver (connected in ``apps.py``): keep the Editors group current."""
+    ensure_editors_group()

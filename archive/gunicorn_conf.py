@@ -17,7 +17,7 @@ timeout = 60
 max_requests = 10000  # recycle workers now and then (leaks), not every few seconds under load
 max_requests_jitter = 1000
 # Request lines up to 1 MB reach Django, whose friendly 414 page refuses any
-# beyond 4,094 characters (archive.request_limits); gunicorn's own refusal is a bare 400.
+# beyond 4,094 characters (archive.web.request_limits); gunicorn's own refusal is a bare 400.
 limit_request_line = 0
 # gunicorn's control socket has one default path per user ($HOME/.gunicorn/gunicorn.ctl),
 # so a second instance on the machine takes it over; nothing here uses gunicornc.

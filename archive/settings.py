@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "archive.request_limits.RequestLineLimitMiddleware",
+    "archive.web.request_limits.RequestLineLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -95,7 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "archive.context_processors.site",
+                "archive.web.context_processors.site",
             ],
         },
     },

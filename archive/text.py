@@ -38,6 +38,11 @@ def to_traditional(text: str) -> str:
     return _converter("s2t").convert(text)
 
 
+def traditional_variants(text: str) -> set[str]:
+    """``text`` in the traditional forms of OpenCC's standard, Taiwan and Hong Kong."""
+    return {_converter(config).convert(text) for config in ("s2t", "s2tw", "s2hk")}
+
+
 def _t2s_same_length(text: str) -> str:
     converted = to_simplified(text)
     if len(converted) == len(text):

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from archive import feeds, health, views
-from archive.sitemaps import SITEMAPS
+from archive.web import feeds, health, views
+from archive.web.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -39,9 +39,9 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("opensearch.xml", views.opensearch, name="opensearch"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/", include("archive.api_urls")),
+    path("api/", include("archive.web.api_urls")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "archive.views.bad_request"
+handler400 = "archive.web.views.bad_request"

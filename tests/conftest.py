@@ -60,7 +60,7 @@ def fresh_search_state(monkeypatch):
     """No cached results or related articles, and "search unavailable" not yet logged."""
     from django.core.cache import cache
 
-    from archive import views
+    from archive.web import views
 
     cache.clear()
     monkeypatch.setattr(views, "_unavailable_logged", {})

@@ -662,7 +662,7 @@ def test_admin_edits_reach_search_results_and_facets(editor_client):
 
 
 def test_editors_decisions_survive_a_reload_of_the_seeds(editor_client):
-    from archive import topics as topics_module
+    from archive.ingest import topics as topics_module
 
     out = StringIO()
     call_command("load_seeds", stdout=out)

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from archive.models import Article, ArticleTag, IndexTask, Language, Source, Tag
-from archive.request_limits import MAX_REQUEST_LINE, request_line_length
 from archive.search.indexer import drain_queue
+from archive.web.request_limits import MAX_REQUEST_LINE, request_line_length
 from tests.test_security import assert_no_live_markup
 
 pytestmark = pytest.mark.django_db

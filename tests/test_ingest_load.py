@@ -5,10 +5,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from archive.ingest import store
+from archive.ingest.topics import apply_auto_topics, ensure_taxonomy
 from archive.models import Article, ArticleTag, IndexTask, Source, Tag, TagExclusion, TagOrigin
 from archive.search import storage
 from archive.search.indexer import drain_queue
-from archive.topics import apply_auto_topics, ensure_taxonomy
 from tests.conftest import SEEDS_DIR
 from tests.search_helpers import find
 

@@ -55,7 +55,7 @@ def test_editors_save_while_the_loader_runs(tmp_path):
     targets = [pk for (pk,) in site.query("SELECT id FROM archive_article ORDER BY id")]
     assert len(targets) == EARLY
     slugs = [slug for (slug,) in site.query("SELECT slug FROM archive_tag ORDER BY slug")][:EARLY]
-    assert len(slugs) == EARLY, "load_seeds creates the topics (archive/data/topics.json)"
+    assert len(slugs) == EARLY, "load_seeds creates the topics (archive/ingest/data/topics.json)"
 
     loader = site.start("load_seeds", str(batch), "--no-index")
     try:

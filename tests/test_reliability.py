@@ -56,7 +56,7 @@ def test_corrupt_index_search_is_503_but_site_and_admin_work(boss_client, how, c
     drain_queue()
     assert find("稀土") == [article.pk]
     _damage(how)
-    with caplog.at_level(logging.ERROR, logger="archive.views"):
+    with caplog.at_level(logging.ERROR, logger="archive.web.views"):
         pages = [boss_client.get("/search/", {"q": "稀土"}, **EN) for _ in range(3)]
     for page in pages:
         assert page.status_code == 503

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
-from archive.request_limits import MAX_REQUEST_LINE
+from archive.web.request_limits import MAX_REQUEST_LINE
 from tests.processes import Site, free_port, wait_for
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}

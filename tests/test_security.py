@@ -148,7 +148,7 @@ FUZZ = hsettings(
 )
 
 
-# 414: a request line over the site's limit (archive.request_limits), e.g. "经" × 5000.
+# 414: a request line over the site's limit (archive.web.request_limits), e.g. "经" × 5000.
 FUZZ_STATUSES = {200, 400, 404, 414}
 
 

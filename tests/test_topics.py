@@ -2,8 +2,8 @@
 
 import pytest
 
+from archive.ingest.topics import apply_auto_topics, ensure_taxonomy, taxonomy
 from archive.models import Article, ArticleTag, Tag, TagExclusion, TagOrigin
-from archive.topics import apply_auto_topics, ensure_taxonomy, taxonomy
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.db import transaction
 from archive.ingest.decode import RejectedFile, decode_text, read_limited
 from archive.ingest.readers import parse_article_text
 from archive.ingest.store import FAILED, StoreResult, upsert_article
+from archive.ingest.topics import apply_auto_topics
 from archive.models import Article
-from archive.topics import apply_auto_topics
 
 MAX_EXTERNAL_ID = 200
 

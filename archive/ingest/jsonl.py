@@ -27,9 +27,9 @@ from archive.ingest.store import (
     changed_fields,
     source_for,
 )
+from archive.ingest.topics import apply_auto_topics
 from archive.models import Article, Language, Source
 from archive.search.queue import enqueue
-from archive.topics import apply_auto_topics
 
 BATCH_SIZE = 500
 LANGUAGES = set(Language.values)

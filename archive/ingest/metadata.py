@@ -15,7 +15,7 @@ from pypinyin import lazy_pinyin
 
 from archive.text import fold, to_simplified, to_traditional
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _DATETIME = re.compile(
     r"(?P<y>(19|20)\d\d)\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)日?"

@@ -10,9 +10,9 @@ from django.db.models import Q
 
 from archive.ingest.metadata import ascii_slug, lookup_source
 from archive.ingest.readers import ParsedArticle
+from archive.ingest.topics import ensure_taxonomy
 from archive.models import Article, Source
 from archive.text import normalize
-from archive.topics import ensure_taxonomy
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = (
     "created",

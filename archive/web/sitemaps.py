@@ -3,8 +3,8 @@
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
-from archive import browse
 from archive.models import Article, Source, Tag
+from archive.web import browse
 
 
 class ArticleSitemap(Sitemap):

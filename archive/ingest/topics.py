@@ -1,6 +1,6 @@
 """The bilingual topic taxonomy and automatic topic assignment by keyword rules.
 
-Rules live in `archive/data/topics.json` and are copied into each Tag's `keywords`
+Rules live in `archive/ingest/data/topics.json` and are copied into each Tag's `keywords`
 (one per line; a line starting with `&` is a context term, of which one must also
 occur) when the tag is first created. Editors may change them in the admin; matching
 always uses the database copy, on text folded to simplified (archive.text.fold).

@@ -4,9 +4,9 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from archive import search_ui
 from archive.models import Article, DatePrecision
 from archive.search import service
+from archive.web import search_ui
 
 
 def _error(message: str, status: int) -> JsonResponse:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from archive import api
+from archive.web import api
 
 urlpatterns = [
     path("search", api.search_api, name="api_search"),

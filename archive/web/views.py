@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from archive import browse, search_ui
-from archive.forms import ArticleViewForm, ListPageForm, first_error
 from archive.models import Article, ArticleTag, Source, Tag
-from archive.page_cache import cached_page
 from archive.search import service
 from archive.templatetags.archive_tags import source_name
+from archive.web import browse, search_ui
+from archive.web.forms import ArticleViewForm, ListPageForm, first_error
+from archive.web.page_cache import cached_page
 
 logger = logging.getLogger(__name__)
 

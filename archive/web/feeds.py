@@ -12,9 +12,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from archive import search_ui
 from archive.models import Article, Source, Tag
 from archive.search import service
+from archive.web import search_ui
 
 FEED_SIZE = 30
 # Characters XML 1.0 forbids even when escaped; the feed generator would crash on them.
@@ -158,7 +158,7 @@ class SearchAtom(SearchRss):
 
 
 def _search_feed(feed: Feed, request: HttpRequest) -> HttpResponse:
-    from archive.views import error_page, log_unavailable
+    from archive.web.views import error_page, log_unavailable
 
     try:
         return feed(request)

@@ -1,0 +1,1 @@
+"""The site over HTTP: pages, JSON API, feeds, sitemaps, health."""
