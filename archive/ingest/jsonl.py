@@ -5,11 +5,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 from django.db import reset_queries, transaction
-from django.db.models import Q
 
 from archive.ingest.decode import RejectedFile
 from archive.ingest.furniture import clean_lines, html_to_lines, looks_like_html
@@ -17,18 +17,9 @@ from archive.ingest.lines import BadLine, StoppedFile, read_lines
 from archive.ingest.metadata import detect_language, parse_any_date
 from archive.ingest.readers import ParsedArticle, _safe_url
 from archive.ingest.repair import fix_mojibake
-from archive.ingest.store import (
-    CREATED,
-    DUPLICATE,
-    FAILED,
-    UNCHANGED,
-    UPDATED,
-    article_values,
-    changed_fields,
-    source_for,
-)
+from archive.ingest.store import CREATED, FAILED, UPDATED, ArticleStore, Record
 from archive.ingest.topics import apply_auto_topics
-from archive.models import Article, Language, Source
+from archive.models import Article, Language
 from archive.search.queue import enqueue
 
 BATCH_SIZE = 500
@@ -70,6 +61,7 @@ def _nul_field(value: object, name: str = "record") -> str | None:
     return next((found for key, item in items if (found := _nul_field(item, key))), None)
 
 
+@lru_cache(maxsize=1024)  # a file names few sources, once per record
 def split_source_name(raw: str) -> tuple[str, str]:
     """`央视网《新闻联播》 (CCTV Xinwen Lianbo)` → (`央视网《新闻联播》`, `CCTV Xinwen Lianbo`)."""
     english = [m["en"].strip() for m in _ENGLISH_NAME.finditer(raw)]
@@ -175,14 +167,7 @@ class _Importer:
         self, *, path: Path, dry_run: bool, report: ImportReport, on_failure: Callable[[str], None]
     ):
         self.path, self.dry_run, self.report, self.on_failure = path, dry_run, report, on_failure
-        self.sources: dict[str, Source | None] = {}
-        self.seen_fingerprints: dict[str, str] = {}
-
-    def source(self, raw: str) -> Source | None:
-        if raw not in self.sources:
-            name, name_en = split_source_name(raw) if raw else ("", "")
-            self.sources[raw] = source_for(name, name_en=name_en)
-        return self.sources[raw]
+        self.store = ArticleStore()
 
     def fail(self, number: int, reason: str) -> None:
         message = f"{self.path.name}:{number}: {reason}"
@@ -201,7 +186,7 @@ class _Importer:
         except _Rollback as rollback:
             counts = rollback.counts
         except Exception:  # noqa: BLE001 - isolate the record that broke the batch
-            self.sources.clear()
+            self.store.forget()
             counts = Counter()
             for item in batch:
                 try:
@@ -216,70 +201,47 @@ class _Importer:
         self.report.counts.update(counts)
 
     def _store(self, batch: list[tuple[int, str]]) -> Counter:
-        counts: Counter = Counter()
-        rows: list[tuple[str, dict, list[str]]] = []
+        """Store one batch: the ArticleStore decides, this writes in bulk."""
+        records: list[Record] = []
         for number, line in batch:
             try:
                 external_id, source_name, parsed = parse_record(line)
             except BadRecord as error:
                 self.fail(number, str(error))
                 continue
-            source = self.source(source_name)
-            values = article_values(
-                parsed=parsed, source=source, source_file=self.path.name, raw_content=line
+            parsed.source_name, name_en = (
+                split_source_name(source_name) if source_name else ("", "")
             )
-            rows.append((external_id, values, parsed.tags))
-        keys: dict[int | None, list[str]] = {}
-        for external_id, values, _ in rows:
-            keys.setdefault(values["source_id"], []).append(external_id)
-        existing: dict[tuple[int | None, str], Article] = {}
-        for source_id, ids in keys.items():
-            # Filter on the source too, so the (source, external_id) unique index is used.
-            same_source = Q(source__isnull=True) if source_id is None else Q(source_id=source_id)
-            for article in Article.objects.filter(same_source, external_id__in=ids):
-                existing[(source_id, article.external_id)] = article
-        new_fps = {v["fingerprint"] for key, v, _ in rows if (v["source_id"], key) not in existing}
-        known_fps = dict(
-            Article.objects.filter(fingerprint__in=new_fps).values_list(
-                "fingerprint", "external_id"
+            records.append(
+                Record(
+                    parsed=parsed,
+                    external_id=external_id,
+                    source_file=self.path.name,
+                    raw_content=line,
+                    source_name_en=name_en,
+                )
             )
-        )
+        counts: Counter = Counter()
         to_create: list[Article] = []
         to_update: list[Article] = []
         update_fields: set[str] = set()
-        for external_id, values, tags in rows:
-            article = existing.get((values["source_id"], external_id))
-            if article is None:
-                fp = values["fingerprint"]
-                twin = known_fps.get(fp) or self.seen_fingerprints.get(fp)
-                if twin and twin != external_id:
-                    counts[DUPLICATE] += 1
-                    continue
-                self.seen_fingerprints[fp] = external_id
-                new = Article(external_id=external_id, **values)
-                new.corpus_tags = tags
-                to_create.append(new)
+        for record, result in zip(records, self.store.plan(records), strict=True):
+            counts[result.status] += 1
+            if result.status == CREATED:
+                to_create.append(result.article)
+            elif result.status == UPDATED:
+                to_update.append(result.article)
+                update_fields.update(result.changes)
+            else:
                 continue
-            changes = changed_fields(article, values)
-            if not changes:
-                counts[UNCHANGED] += 1
-                continue
-            for name in changes:
-                setattr(article, name, values[name])
-            article.corpus_tags = tags
-            update_fields.update(changes)
-            to_update.append(article)
+            result.article.corpus_tags = record.parsed.tags
         if to_create:
-            created = Article.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-            counts[CREATED] += len(created)
-        else:
-            created = []
+            Article.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
         if to_update:
             Article.objects.bulk_update(
                 to_update, sorted(update_fields | {"updated_at"}), batch_size=BATCH_SIZE
             )
-            counts[UPDATED] += len(to_update)
-        changed = [*created, *to_update]
+        changed = [*to_create, *to_update]
         if changed:
             enqueue(a.pk for a in changed)
             apply_auto_topics(changed, queue=False)

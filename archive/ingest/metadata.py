@@ -108,17 +108,6 @@ def lookup_source(name: str) -> KnownSource | None:
     return known_sources().get(fold(name).strip())
 
 
-def find_known_source_in(text: str) -> KnownSource | None:
-    """The first known publisher whose name appears in the text (folded)."""
-    folded = fold(text)
-    best: tuple[int, KnownSource] | None = None
-    for key, known in known_sources().items():
-        if len(key) >= 3 and (index := folded.find(key)) >= 0:
-            if best is None or index < best[0]:
-                best = (index, known)
-    return best[1] if best else None
-
-
 def ascii_slug(name: str, *, max_length: int = 180) -> str:
     """An ASCII slug; Chinese names are spelled in pinyin."""
     spelled = " ".join(lazy_pinyin(name, errors="default"))

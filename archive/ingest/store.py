@@ -3,7 +3,7 @@
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -46,6 +46,7 @@ class StoreResult:
     status: str
     article: Article | None = None
     detail: str = ""
+    changes: list[str] = field(default_factory=list)  # the fields an update changed
 
 
 def ensure_topics() -> None:
@@ -76,7 +77,7 @@ def _unique_slug(base: str) -> str:
     return slug
 
 
-def source_for(name: str, *, name_en: str = "", create: bool = True) -> Source | None:
+def source_for(name: str, *, name_en: str = "") -> Source | None:
     """The Source for a publisher name, following editors' merges; created when new."""
     name = (name or "").strip()[:200]
     if not name:
@@ -86,8 +87,6 @@ def source_for(name: str, *, name_en: str = "", create: bool = True) -> Source |
         name, name_en = known.name, known.name_en or name_en
     source = Source.objects.filter(name=name).first()
     if source is None:
-        if not create:
-            return None
         source = Source.objects.create(
             name=name,
             name_en=(name_en or "")[:200],
@@ -98,9 +97,8 @@ def source_for(name: str, *, name_en: str = "", create: bool = True) -> Source |
     return source.resolved()
 
 
-def _aliases(source: Source | None) -> Q:
-    if source is None:
-        return Q(source__isnull=True)
+def _alias_ids(source: Source) -> set[int]:
+    """The source and every source merged into it (directly or along a chain)."""
     ids = {source.pk}
     frontier = [source.pk]
     while frontier:
@@ -110,16 +108,7 @@ def _aliases(source: Source | None) -> Q:
             .values_list("pk", flat=True)
         )
         ids.update(frontier)
-    return Q(source_id__in=ids)
-
-
-def find_existing(*, source: Source | None, external_id: str, source_file: str) -> Article | None:
-    """The article a record was loaded into before, even if its source was renamed or merged."""
-    same_key = Article.objects.filter(external_id=external_id)
-    article = same_key.filter(_aliases(source)).first()
-    if article is None and source_file:
-        article = same_key.filter(source_file=source_file).first()
-    return article
+    return ids
 
 
 def find_same_file(
@@ -170,6 +159,165 @@ def changed_fields(article: Article, values: dict) -> list[str]:
     return [name for name, value in values.items() if getattr(article, name) != value]
 
 
+@dataclass
+class Record:
+    """One parsed article to store under its natural key (``external_id``)."""
+
+    parsed: ParsedArticle
+    external_id: str
+    source_file: str
+    raw_content: str
+    # The publisher's English name when the record gives it beside ``parsed.source_name``.
+    source_name_en: str = ""
+    # Other ids the same record may have been stored under (see ``find_same_file``).
+    earlier_ids: Sequence[str] = ()
+
+
+class ArticleStore:
+    """The one owner of storing parsed articles: the rules of every importer.
+
+    ``plan`` resolves each record's source (``source_for``), finds the article it was
+    stored as before, reports a duplicate of another record's text, and sets the new
+    field values; the caller writes what it returns (one ``save`` per file, bulk
+    create/update for JSON Lines). One store serves one import run: it remembers the
+    sources it resolved and the texts it stored, so a later record with the same text
+    is a duplicate even before the earlier one is written.
+
+    The article a record was stored as before: the one with the same external id
+    under its source or a source merged into it; else the one with that id loaded
+    from the same file (its source was renamed); else, for a file, the one stored
+    under an earlier id (``find_same_file``). With none, a record whose text another
+    record already has is a duplicate; otherwise it is new.
+    """
+
+    def __init__(self) -> None:
+        self.sources: dict[tuple[str, str], Source | None] = {}
+        self.aliases: dict[int, set[int]] = {}
+        self.seen_fingerprints: dict[str, str] = {}
+        self.ids_in_file: dict[str, set[str]] = {}
+
+    def forget(self) -> None:
+        """Drop what was looked up in the database (after a rollback it may be gone)."""
+        self.sources.clear()
+        self.aliases.clear()
+        self.ids_in_file.clear()
+
+    def source(self, name: str, name_en: str = "") -> Source | None:
+        key = (name, name_en)
+        if key not in self.sources:
+            self.sources[key] = source_for(name, name_en=name_en)
+        return self.sources[key]
+
+    def _aliases(self, source: Source | None) -> Q:
+        if source is None:
+            return Q(source__isnull=True)
+        if source.pk not in self.aliases:
+            self.aliases[source.pk] = _alias_ids(source)
+        return Q(source_id__in=self.aliases[source.pk])
+
+    def _ids_in_file(self, source_file: str) -> set[str]:
+        """External ids of the articles loaded from this file, read once per run.
+
+        Files have no index: one read per run, not one per batch, and then only the
+        records that could match are looked up.
+        """
+        if source_file not in self.ids_in_file:
+            self.ids_in_file[source_file] = set(
+                Article.objects.filter(source_file=source_file)
+                .order_by()
+                .values_list("external_id", flat=True)
+            )
+        return self.ids_in_file[source_file]
+
+    def plan(self, records: Sequence[Record]) -> list[StoreResult]:
+        """What storing each record means, in order; nothing is written here.
+
+        CREATED: ``article`` is a new, unsaved Article. UPDATED: ``article`` is the stored
+        one with the changed fields set (``changes`` names them). UNCHANGED: the stored
+        one. DUPLICATE: the article (or record) that already has this text.
+        """
+        rows = []
+        for record in records:
+            source = self.source(record.parsed.source_name, record.source_name_en)
+            values = article_values(
+                parsed=record.parsed,
+                source=source,
+                source_file=record.source_file,
+                raw_content=record.raw_content,
+            )
+            rows.append((record, source, values))
+        found = self._find_existing(rows)
+        results: list[StoreResult] = []
+        pending: list[tuple[int, Record, dict]] = []
+        for index, (record, _source, values) in enumerate(rows):
+            existing = found.get(index) or find_same_file(
+                earlier_ids=record.earlier_ids,
+                source_file=record.source_file,
+                fingerprint=values["fingerprint"],
+            )
+            if existing is None:
+                results.append(StoreResult(CREATED))  # or DUPLICATE: decided below
+                pending.append((index, record, values))
+                continue
+            changes = changed_fields(existing, values)
+            for name in changes:
+                setattr(existing, name, values[name])
+            status = UPDATED if changes else UNCHANGED
+            results.append(StoreResult(status, existing, ", ".join(changes), changes))
+        twins: dict[str, list[Article]] = {}
+        fingerprints = {values["fingerprint"] for _, _, values in pending}
+        if fingerprints:
+            for twin in Article.objects.filter(fingerprint__in=fingerprints).only(
+                "pk", "external_id", "fingerprint"
+            ):
+                twins.setdefault(twin.fingerprint, []).append(twin)
+        for index, record, values in pending:
+            fp, external_id = values["fingerprint"], record.external_id
+            twin = next((t for t in twins.get(fp, []) if t.external_id != external_id), None)
+            if twin is not None:
+                detail = f"same text as article {twin.pk} ({twin.external_id})"
+                results[index] = StoreResult(DUPLICATE, twin, detail)
+                continue
+            earlier = self.seen_fingerprints.get(fp)
+            if earlier is not None and earlier != external_id:
+                results[index] = StoreResult(DUPLICATE, None, f"same text as record {earlier}")
+                continue
+            self.seen_fingerprints[fp] = external_id
+            results[index] = StoreResult(CREATED, Article(external_id=external_id, **values))
+        return results
+
+    def _find_existing(self, rows) -> dict[int, Article]:
+        """Row index → the article stored before under the same external id (see the class)."""
+        found: dict[int, Article] = {}
+        by_source: dict[int | None, tuple[Source | None, list[int]]] = {}
+        for index, (_record, source, _values) in enumerate(rows):
+            by_source.setdefault(source.pk if source else None, (source, []))[1].append(index)
+        for source, indexes in by_source.values():
+            wanted = {rows[i][0].external_id for i in indexes}
+            first: dict[str, Article] = {}
+            # Filtered on the source too, so the (source, external_id) unique index is used.
+            for article in Article.objects.filter(self._aliases(source), external_id__in=wanted):
+                first.setdefault(article.external_id, article)
+            for i in indexes:
+                if (article := first.get(rows[i][0].external_id)) is not None:
+                    found[i] = article
+        by_file: dict[str, list[int]] = {}
+        for index, (_record, _source, values) in enumerate(rows):
+            if index not in found and values["source_file"]:
+                by_file.setdefault(values["source_file"], []).append(index)
+        for source_file, indexes in by_file.items():
+            wanted = {rows[i][0].external_id for i in indexes} & self._ids_in_file(source_file)
+            if not wanted:
+                continue
+            first = {}
+            for article in Article.objects.filter(external_id__in=wanted, source_file=source_file):
+                first.setdefault(article.external_id, article)
+            for i in indexes:
+                if (article := first.get(rows[i][0].external_id)) is not None:
+                    found[i] = article
+        return found
+
+
 def upsert_article(
     *,
     parsed: ParsedArticle,
@@ -183,32 +331,14 @@ def upsert_article(
     ``earlier_ids``: other ids the same record may have been stored under; an article
     found that way keeps its id (reloads stay idempotent, links stay valid).
     """
-    source = source_for(parsed.source_name)
-    values = article_values(
-        parsed=parsed, source=source, source_file=source_file, raw_content=raw_content
+    record = Record(
+        parsed=parsed,
+        external_id=external_id,
+        source_file=source_file,
+        raw_content=raw_content,
+        earlier_ids=earlier_ids,
     )
-    existing = find_existing(source=source, external_id=external_id, source_file=source_file)
-    if existing is None:
-        existing = find_same_file(
-            earlier_ids=earlier_ids, source_file=source_file, fingerprint=values["fingerprint"]
-        )
-    if existing is None:
-        twin = (
-            Article.objects.filter(fingerprint=values["fingerprint"])
-            .exclude(external_id=external_id)
-            .first()
-        )
-        if twin is not None:
-            return StoreResult(
-                DUPLICATE, twin, f"same text as article {twin.pk} ({twin.external_id})"
-            )
-        article = Article(external_id=external_id, **values)
-        article.save()
-        return StoreResult(CREATED, article)
-    changes = changed_fields(existing, values)
-    if not changes:
-        return StoreResult(UNCHANGED, existing)
-    for name in changes:
-        setattr(existing, name, values[name])
-    existing.save()
-    return StoreResult(UPDATED, existing, ", ".join(changes))
+    [result] = ArticleStore().plan([record])
+    if result.status in (CREATED, UPDATED):
+        result.article.save()
+    return result
