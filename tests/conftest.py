@@ -60,9 +60,9 @@ def fresh_search_state(monkeypatch):
     """No cached results or related articles, and "search unavailable" not yet logged."""
     from django.core.cache import cache
 
-    from archive.web import views
+    from archive.web import search_errors
 
     cache.clear()
-    monkeypatch.setattr(views, "_unavailable_logged", {})
+    monkeypatch.setattr(search_errors, "_unavailable_logged", {})
     yield
     cache.clear()

@@ -37,10 +37,8 @@ def article_date(article: Article) -> str:
 
 @register.filter
 def topic_name(tag: Tag) -> str:
-    """The topic's name in the interface language (Chinese falls back to English and back)."""
-    if _interface_is_chinese():
-        return tag.name_zh or tag.name_en
-    return tag.name_en or tag.name_zh
+    """The topic's name in the interface language (``Tag.name_for``)."""
+    return tag.name_for()
 
 
 @register.filter
@@ -57,12 +55,6 @@ def source_name(source: Source | None) -> str:
 def language_label(code: str) -> str:
     """'zh-Hant' → 'Chinese (traditional)' in the interface language."""
     return str(dict(Language.choices).get(code, code))
-
-
-@register.filter
-def lang_attr(code: str) -> str:
-    """The BCP 47 tag for an article's language (already stored in that form)."""
-    return code or "und"
 
 
 @register.filter

@@ -5,12 +5,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from archive.models import Article, DatePrecision
-from archive.search import service
 from archive.web import search_ui
-
-
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
+from archive.web.search_errors import answer_search, json_error
 
 
 def published_iso(article: Article) -> str | None:
@@ -35,19 +31,19 @@ def _article_summary(article: Article, topics=None) -> dict:
         "source": {"slug": source.slug, "name": source.name} if source else None,
         "published_at": published_iso(article),
         "language": article.language,
-        "topics": [{"slug": t.slug, "name": t.name_zh or t.name_en} for t in topics],
+        # Chinese first whatever the interface language, as the API has always named topics.
+        "topics": [{"slug": t.slug, "name": t.name_for("zh")} for t in topics],
     }
 
 
 @require_safe
 def search_api(request):
-    try:
-        results = search_ui.run_search(request.GET)
-        params = results.params
-    except service.SearchParamError as exc:
-        return _error(str(exc), 400)
-    except service.SearchUnavailable:
-        return _error("search is temporarily unavailable", 503)
+    return answer_search(request, lambda: _search_json(request), as_json=True)
+
+
+def _search_json(request) -> JsonResponse:
+    results = search_ui.run_search(request.GET)
+    params = results.params
     return JsonResponse(
         {
             "query": params.q,
@@ -87,7 +83,7 @@ def article_api(request, pk: int):
         else None
     )
     if article is None:
-        return _error("no such article", 404)
+        return json_error("no such article", 404)
     return JsonResponse(
         {
             **_article_summary(article),

@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from archive.models import Article, Source, Tag
-from archive.search import service
 from archive.web import search_ui
+from archive.web.search_errors import answer_search
 
 FEED_SIZE = 30
+# Topics are named Chinese first whatever the interface language, as feeds always have.
+FEED_LANGUAGE = "zh"
 # Characters XML 1.0 forbids even when escaped; the feed generator would crash on them.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -54,10 +56,7 @@ class ArticleFeed(Feed):
         )
 
     def item_categories(self, item: Article) -> list[str]:
-        return [xml_text(t.name_zh or t.name_en) for t in item.tags.all()]
-
-    def item_extra_kwargs(self, item: Article) -> dict:
-        return {}
+        return [xml_text(t.name_for(FEED_LANGUAGE)) for t in item.tags.all()]
 
     def _items(self, articles) -> list[Article]:
         return list(
@@ -89,7 +88,7 @@ class TopicRss(ArticleFeed):
         return get_object_or_404(Tag, slug=slug)
 
     def title(self, obj: Tag) -> str:
-        return _("News archive: %(topic)s") % {"topic": xml_text(obj.name_zh or obj.name_en)}
+        return _("News archive: %(topic)s") % {"topic": xml_text(obj.name_for(FEED_LANGUAGE))}
 
     def link(self, obj: Tag) -> str:
         return obj.get_absolute_url()
@@ -157,27 +156,14 @@ class SearchAtom(SearchRss):
     subtitle = SearchRss.description
 
 
-def _search_feed(feed: Feed, request: HttpRequest) -> HttpResponse:
-    from archive.web.views import error_page, log_unavailable
-
-    try:
-        return feed(request)
-    except service.SearchParamError as exc:
-        last = exc.last if isinstance(exc, service.PastLastPage) else None
-        return error_page(request, status=400, message=str(exc), last_page=last)
-    except service.SearchUnavailable as exc:
-        log_unavailable(exc)
-        return error_page(request, status=503, message="")
-
-
 _search_rss, _search_atom = SearchRss(), SearchAtom()
 
 
 @require_safe
 def search_rss(request: HttpRequest) -> HttpResponse:
-    return _search_feed(_search_rss, request)
+    return answer_search(request, lambda: _search_rss(request))
 
 
 @require_safe
 def search_atom(request: HttpRequest) -> HttpResponse:
-    return _search_feed(_search_atom, request)
+    return answer_search(request, lambda: _search_atom(request))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.http import QueryDict
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from archive.models import Language, Source, Tag
@@ -190,8 +190,7 @@ def _label(key: str, value: str) -> str:
     if key == "topic":
         tag = Tag.objects.filter(slug=value).first()
         if tag:
-            chinese = (get_language() or "").startswith("zh")
-            return (tag.name_zh or tag.name_en) if chinese else (tag.name_en or tag.name_zh)
+            return tag.name_for()
     return value
 
 

@@ -1,7 +1,6 @@
 """Reader pages: thin views that validate input, call search or the ORM, render."""
 
 import logging
-import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -21,41 +20,16 @@ from archive.templatetags.archive_tags import source_name
 from archive.web import browse, search_ui
 from archive.web.forms import ArticleViewForm, ListPageForm, first_error
 from archive.web.page_cache import cached_page
+from archive.web.search_errors import answer_search, error_page
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 MAX_PK = 2**63 - 1
-# A broken index fails every search; log it once per interval, not once per request.
-UNAVAILABLE_LOG_INTERVAL = 60.0
-_unavailable_logged: dict[str, float] = {}
-
-
-def log_unavailable(exc: Exception) -> None:
-    """Log why search is unavailable, at most once per interval for the same reason."""
-    reason, now = str(exc), time.monotonic()
-    last = _unavailable_logged.get(reason)
-    if last is not None and now - last < UNAVAILABLE_LOG_INTERVAL:
-        return
-    _unavailable_logged[reason] = now
-    logger.error("search unavailable: %s", reason, exc_info=exc)
 
 
 class BadParameter(Exception):
     """A query parameter the reader can fix; shown as a friendly 400 page."""
-
-
-def error_page(
-    request: HttpRequest, *, status: int, message: str, last_page: int | None = None
-) -> HttpResponse:
-    """A friendly error page in the site's style; ``last_page`` adds a link to that page."""
-    template = {400: "400.html", 503: "503.html"}.get(status, "400.html")
-    context = {"message": message}
-    if last_page is not None:
-        query = request.GET.copy()
-        query["page"] = str(last_page)
-        context.update(last_page=last_page, last_page_url=f"?{query.urlencode()}")
-    return render(request, template, context, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -123,15 +97,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def search_page(request: HttpRequest) -> HttpResponse:
-    try:
-        results = search_ui.run_search(request.GET)
-    except service.PastLastPage as exc:
-        return error_page(request, status=400, message=str(exc), last_page=exc.last)
-    except service.SearchParamError as exc:
-        return error_page(request, status=400, message=str(exc))
-    except service.SearchUnavailable as exc:
-        log_unavailable(exc)
-        return error_page(request, status=503, message="")
+    return answer_search(request, lambda: _search_page(request))
+
+
+def _search_page(request: HttpRequest) -> HttpResponse:
+    results = search_ui.run_search(request.GET)
     context = {
         "results": results,
         "params": results.params,
