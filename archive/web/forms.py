@@ -3,7 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-MAX_PAGE = 100_000
+# One page limit for search and lists alike (a list's ``page=last`` may still go past it).
+from archive.search.service import MAX_PAGE
 
 
 class ListPageForm(forms.Form):
