@@ -95,6 +95,14 @@ class Tag(Mergeable, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("tag_detail", kwargs={"slug": self.slug})
 
+    def name_for(self, language: str | None = None) -> str:
+        """The name readers of ``language`` see (default: the active interface language).
+
+        Chinese (and any language without a name of its own) reads ``name_zh``;
+        English reads ``name_en``; each falls back to the other when empty.
+        """
+        return topic_label(self.name_zh, self.name_en, language)
+
     def clean(self) -> None:
         """Tidy the names and refuse one that another topic already has, in either script."""
         from archive.text import fold, normalize
@@ -266,16 +274,16 @@ class GlossaryTerm(models.Model):
 
     def clean(self) -> None:
         """One Chinese word, an English term without Chinese, no folded duplicate."""
-        from archive.text import fold, normalize
+        from archive.text import fold, has_chinese, is_chinese, normalize
 
         self.zh = " ".join(normalize(self.zh or "").split())
         self.en = " ".join(normalize(self.en or "").split())
         self.note = " ".join(normalize(self.note or "").split())
         errors: dict[str, str] = {}
-        if not _HAN_WORD.fullmatch(self.zh):
+        if not is_chinese(self.zh):
             # Search expands one unbroken run of Chinese characters (archive.search.glossary).
             errors["zh"] = _("The Chinese term must be Chinese characters only, without spaces.")
-        if _HAN.search(self.en):
+        if has_chinese(self.en):
             errors["en"] = _("The English term must not contain Chinese characters.")
         elif not re.search(r"[A-Za-z0-9]", self.en):
             errors["en"] = _("The English term must contain letters or digits.")
@@ -291,20 +299,14 @@ class GlossaryTerm(models.Model):
             raise ValidationError(errors)
 
 
-_HAN_CHARS = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-_HAN = re.compile(f"[{_HAN_CHARS}]")
-_HAN_WORD = re.compile(f"[{_HAN_CHARS}]+")
-
-
 class IndexTask(models.Model):
-    """A pending change for the search index, drained by the single indexer process."""
+    """A pending change for the search index, drained by the single indexer process.
 
-    class Action(models.TextChoices):
-        UPDATE = "update", _("update")
-        DELETE = "delete", _("delete")
+    Only the article is recorded: the indexer writes the article's document if the
+    article exists and removes it if not, so a row means "make the index agree".
+    """
 
     article_id = models.BigIntegerField(db_index=True)
-    action = models.CharField(max_length=8, choices=Action.choices, default=Action.UPDATE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -313,4 +315,14 @@ class IndexTask(models.Model):
         verbose_name_plural = _("index tasks")
 
     def __str__(self) -> str:
-        return f"{self.action} {self.article_id}"
+        return f"article {self.article_id}"
+
+
+def topic_label(name_zh: str, name_en: str, language: str | None = None) -> str:
+    """A topic's name for readers of ``language`` (the one rule; see ``Tag.name_for``)."""
+    from django.utils.translation import get_language
+
+    language = language if language is not None else (get_language() or "")
+    if language.startswith("en"):
+        return name_en or name_zh
+    return name_zh or name_en

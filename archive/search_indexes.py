@@ -1,24 +1,27 @@
-"""The article search document, declared for haystack.
+"""The article document as haystack declares it (haystack looks for this module here).
 
-The live index is written by ``archive.search.indexer`` (batched, one writer) with
-the schema in ``archive.search.schema``, and read by ``archive.search.service``;
-haystack's own backend is not on either path (its Whoosh backend analyses facet
-values as text, drops one-character queries and highlights Chinese as empty).
-This declaration mirrors that document so haystack tools list the same fields.
+Its fields are those of ``archive.search.documents.article_document``, which the
+indexer writes to whichever engine ``HAYSTACK_CONNECTIONS`` names: haystack's
+``SearchQuerySet`` (through ``archive.search.haystack_engine``) filters, facets
+and sorts on these names.
 """
 
 from haystack import indexes
 
 from archive.models import Article
+from archive.search.documents import article_document
 
 
 class ArticleIndex(indexes.SearchIndex, indexes.Indexable):
-    text = indexes.CharField(document=True)
-    title = indexes.CharField(model_attr="title", boost=4.0)
-    source = indexes.CharField(null=True, faceted=True)
-    topics = indexes.MultiValueField(faceted=True)
-    language = indexes.CharField(model_attr="language", faceted=True)
-    published = indexes.DateTimeField(model_attr="published_at", null=True)
+    text = indexes.CharField(document=True)  # title and body: what ``content`` searches
+    title = indexes.CharField()
+    body = indexes.CharField()
+    source = indexes.CharField(faceted=True)  # slug of the source (merged: the kept one)
+    topics = indexes.MultiValueField(faceted=True)  # topic slugs
+    language = indexes.CharField(faceted=True)  # zh-Hans, zh-Hant, en
+    year = indexes.CharField(faceted=True)  # "2024" or "undated"
+    month = indexes.CharField(faceted=True)  # "2024-05" or "undated"
+    pub = indexes.IntegerField()  # seconds since the epoch; 0 when undated
 
     def get_model(self):
         return Article
@@ -30,14 +33,10 @@ class ArticleIndex(indexes.SearchIndex, indexes.Indexable):
     def get_updated_field(self):
         return "updated_at"
 
-    def prepare_text(self, obj) -> str:
-        """Title, subtitle and body: what readers search."""
-        return "\n".join(part for part in (obj.title, obj.subtitle, obj.body) if part)
-
-    def prepare_source(self, obj) -> str | None:
-        """The source's slug (a whole value, never split into words)."""
-        return obj.source.resolved().slug if obj.source_id else None
-
-    def prepare_topics(self, obj) -> list[str]:
-        """Topic slugs."""
-        return sorted({tag.resolved().slug for tag in obj.tags.all()})
+    def prepare(self, obj) -> dict:
+        """haystack's own keys plus the archive's document, field for field."""
+        data = super().prepare(obj)
+        document = article_document(obj)
+        data.update(document)
+        data["text"] = f"{document['title']}\n{document['body']}"
+        return data

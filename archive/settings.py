@@ -125,9 +125,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Search index ---------------------------------------------------------------
 ARCHIVE_INDEX_DIR = Path(os.environ.get("ARCHIVE_INDEX_DIR", VAR_DIR / "index"))
+# The search engine, chosen by ARCHIVE_SEARCH_ENGINE: haystack's connection names
+# our engine class, and the whole site (pages, API, feeds, the indexer, haystack's
+# SearchQuerySet and commands) uses the backend behind it (archive.search.backend).
+SEARCH_ENGINES = {
+    "whoosh": "archive.search.backends.whoosh.engine.WhooshEngine",  # embedded, the default
+}
+ARCHIVE_SEARCH_ENGINE = os.environ.get("ARCHIVE_SEARCH_ENGINE", "whoosh")
+if ARCHIVE_SEARCH_ENGINE not in SEARCH_ENGINES:
+    raise ImproperlyConfigured(
+        f"ARCHIVE_SEARCH_ENGINE={ARCHIVE_SEARCH_ENGINE!r} is not one of "
+        f"{', '.join(sorted(SEARCH_ENGINES))} (README.md, 'Environment')."
+    )
 HAYSTACK_CONNECTIONS = {
     "default": {
-        "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+        "ENGINE": SEARCH_ENGINES[ARCHIVE_SEARCH_ENGINE],
         "PATH": str(ARCHIVE_INDEX_DIR),
     }
 }

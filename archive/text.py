@@ -4,8 +4,8 @@ One module, so the indexer, the query parser and the highlighter can never
 disagree about what a piece of text means. The path is always the same:
 NFKC (per character) → OpenCC traditional-to-simplified → lower case, then
 either jieba word segmentation (``words``) or CJK character n-grams (``grams``).
-The Whoosh analyzers at the bottom are module-level classes because Whoosh
-pickles them into its table of contents.
+Nothing here knows a search engine: each backend wraps these functions in
+its own analyzers (``archive.search.backends.whoosh.analysis``).
 """
 
 import re
@@ -14,8 +14,7 @@ from functools import cache, lru_cache
 
 import opencc
 import rjieba
-from whoosh.analysis import Token, Tokenizer
-from whoosh.lang.porter import stem as _porter_stem
+import Stemmer
 
 
 @cache
@@ -129,15 +128,23 @@ _CJK_RANGES = (
 )
 
 
-def is_cjk(ch: str) -> bool:
-    """A Chinese character (Han ideograph, any extension)."""
-    code = ord(ch)
-    if code < 0x3007:
-        return False
-    return any(lo <= code <= hi for lo, hi in _CJK_RANGES)
+_CJK_CLASS = "[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES) + "]"
+_CJK_CHAR = re.compile(_CJK_CLASS)
+_CJK_RUN = re.compile(_CJK_CLASS + "+")
 
 
-_CJK_RUN = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES) + "]+")
+def chinese_chars(text: str) -> list[str]:
+    """The Chinese characters of ``text`` (Han ideographs of any extension; not kana or hangul)."""
+    return _CJK_CHAR.findall(text)
+
+
+def is_chinese(text: str) -> bool:
+    """Is every character of ``text`` a Chinese character (and there is at least one)?"""
+    return bool(text) and _CJK_RUN.fullmatch(text) is not None
+
+
+def has_chinese(text: str) -> bool:
+    return _CJK_CHAR.search(text) is not None
 
 
 def cjk_runs(folded: str) -> list[tuple[int, int]]:
@@ -146,11 +153,14 @@ def cjk_runs(folded: str) -> list[tuple[int, int]]:
 
 
 # --- Words --------------------------------------------------------------------------
+_porter = Stemmer.Stemmer("porter")  # PyStemmer: Snowball's C build of Porter's algorithm
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """English Porter stem of a lower-case word; other scripts are unchanged."""
     if word.isascii() and word.isalpha():
-        return _porter_stem(word)
+        return _porter.stemWord(word)
     return word
 
 
@@ -172,14 +182,6 @@ def query_segments(text: str) -> list[str]:
     return [w for w, _s, _e in segment(fold(text))]
 
 
-def add_user_words(words: list[str]) -> None:
-    """Teach the segmenter names it should keep whole (folded before adding)."""
-    for word in words:
-        folded = fold(word).strip()
-        if folded and not any(ch.isspace() for ch in folded):
-            rjieba.add_word(folded, None, None)
-
-
 def gram_terms(folded: str) -> list[tuple[str, int]]:
     """CJK unigrams and bigrams with their character position (bigram at its first char)."""
     terms = []
@@ -194,79 +196,3 @@ def gram_terms(folded: str) -> list[tuple[str, int]]:
 def run_bigrams(run: str) -> list[str]:
     """The overlapping bigrams a run of Chinese characters is matched by, as a phrase."""
     return [run[i : i + 2] for i in range(len(run) - 1)]
-
-
-# --- Whoosh analyzers ---------------------------------------------------------------
-class _ArchiveTokenizer(Tokenizer):
-    """Base: fold, then yield (text, position, start, end) terms from ``_terms``."""
-
-    def _terms(self, folded: str):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _term_positions(self, folded: str):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def term_positions(self, value) -> dict[str, list[int]]:
-        """Every term of ``value`` with its positions, for indexing without Token objects."""
-        positions: dict[str, list[int]] = {}
-        for text, pos in self._term_positions(fold(value or "")):
-            positions.setdefault(text, []).append(pos)
-        return positions
-
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        folded = fold(value or "")
-        for text, pos, start, end in self._terms(folded):
-            token.text = text
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = text
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
-
-
-class WordTokenizer(_ArchiveTokenizer):
-    """jieba words with consecutive positions; English words Porter-stemmed."""
-
-    def _term_positions(self, folded: str):
-        return ((term, pos) for pos, term in enumerate(word_terms(folded)))
-
-    def _terms(self, folded: str):
-        for pos, (word, start, end) in enumerate(segment(folded)):
-            yield stem(word), pos, start, end
-
-
-class GramTokenizer(_ArchiveTokenizer):
-    """CJK unigrams and bigrams positioned at their character offset."""
-
-    def _term_positions(self, folded: str):
-        return gram_terms(folded)
-
-    def _terms(self, folded: str):
-        for text, pos in gram_terms(folded):
-            yield text, pos, pos, pos + len(text)
-
-
-def WordAnalyzer() -> WordTokenizer:
-    return WordTokenizer()
-
-
-def GramAnalyzer() -> GramTokenizer:
-    return GramTokenizer()

@@ -22,7 +22,8 @@ from archive.models import (
     TagExclusion,
     TagOrigin,
 )
-from archive.search import storage
+from archive.search import locks
+from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue
 
 pytestmark = pytest.mark.django_db
@@ -528,7 +529,7 @@ def test_admin_edit_only_queues_while_the_index_is_locked(editor_client):
     live = storage.open_current()
     whoosh_writer = live.writer()  # Whoosh's own lock on the live index...
     try:
-        with storage.writer_lock():  # ...and ours, as a long rebuild holds both
+        with locks.writer_lock():  # ...and ours, as a long rebuild holds both
             url = reverse("admin:archive_article_changelist")
             done = action(editor_client, url, "add_topic_action", [a.pk], apply="1", tag=tag.pk)
             assert done.status_code == 302

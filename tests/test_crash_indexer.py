@@ -156,8 +156,9 @@ def test_healthz_is_503_while_no_indexer_runs(served):
 CHECK_INDEX = """
 import json
 from archive.models import Article, IndexTask
-from archive.search import storage
-from archive.search.indexer import index_drift, indexed_ids
+from archive.search.backends.whoosh import storage
+from archive.search import locks
+from archive.search.indexer import index_drift
 missing, extra = index_drift()
 searcher = storage.get_searcher()
 reader = searcher.reader()
@@ -169,7 +170,7 @@ print(json.dumps({
     "missing": len(missing), "extra": len(extra), "queued": IndexTask.objects.count(),
     "topics_differ": sum(indexed_topics.get(pk) != slugs for pk, slugs in db_topics.items()),
     "live": storage.current_dir().name,
-    "generations": sorted(p.name for p in storage.index_root().glob("gen-*")),
+    "generations": sorted(p.name for p in locks.index_root().glob("gen-*")),
 }))
 """
 
@@ -303,7 +304,7 @@ def test_importer_rebuild_and_indexer_at_once_all_finish(indexed_site, tmp_path)
 
 def test_update_index_waits_for_a_busy_index_instead_of_failing(site):
     """A bulk edit being drained holds the index for minutes; an update asked for waits."""
-    from tests.test_reliability import HOLD_LOCK
+    from tests.search.backends.whoosh.test_reliability import HOLD_LOCK
 
     add_articles(site, "等待", 20)
     site.manage("ensure_index")

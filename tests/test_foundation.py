@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from archive.models import Article, IndexTask, Language
-from archive.search import storage
+from archive.search import locks
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_healthz_reports_database_and_index(client):
         fingerprint="x",
     )
     call_command("ensure_index", stdout=StringIO())
-    with storage.indexer_presence():  # as a running run_indexer loop holds it
+    with locks.indexer_presence():  # as a running run_indexer loop holds it
         response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {
@@ -49,7 +49,7 @@ def test_healthz_is_503_when_the_oldest_queued_change_is_too_old(client, setting
     settings.ARCHIVE_INDEX_TASK_MAX_AGE = 60
     call_command("ensure_index", stdout=StringIO())
     task = IndexTask.objects.create(article_id=12345)
-    with storage.indexer_presence():
+    with locks.indexer_presence():
         assert client.get("/healthz").status_code == 200  # just queued: on its way
         IndexTask.objects.filter(pk=task.pk).update(
             created_at=timezone.now() - timedelta(seconds=61)

@@ -12,8 +12,11 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from archive.models import IndexTask, Tag
-from archive.search import indexer_loop, storage
+from archive.search import indexer_loop, locks
+from archive.search.backend import get_backend
+from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue
+from archive.search.service import SearchParams, search
 from tests.search_helpers import make_article
 from tests.test_admin import change_form_data
 
@@ -26,16 +29,12 @@ def run_loop(*args: str) -> str:
     return out.getvalue()
 
 
-def live_ids(**filters) -> set[int]:
-    """Article ids the live index holds (read with a fresh searcher), optionally by field."""
-    storage._reader.clear()
-    searcher = storage.get_searcher()
-    if not filters:
-        return {int(v) for v in searcher.reader().column_reader("id") if v}
-    from whoosh.query import And, Term
-
-    query = And([Term(name, value) for name, value in filters.items()])
-    return {int(fields["id"]) for fields in searcher.search(query, limit=None)}
+def live_ids(*, topic: str | None = None) -> set[int]:
+    """Article ids the live index holds, or those it files under ``topic``."""
+    if topic is None:
+        return get_backend().indexed_ids()
+    found = search(SearchParams(topics=[topic], page_size=100, highlight=False))
+    return {hit.article.pk for hit in found.hits}
 
 
 def test_loop_merges_segments_after_many_changes_and_an_admin_topic_edit(boss_client):
@@ -70,7 +69,7 @@ def test_loop_merges_segments_after_many_changes_and_an_admin_topic_edit(boss_cl
         ix.close()
     expected = {a.pk for a in first + more[1:]}
     assert live_ids() == expected
-    assert live_ids(topics="rare-earths") == {first[0].pk}
+    assert live_ids(topic="rare-earths") == {first[0].pk}
     from tests.search_helpers import find
 
     assert find("改题") == [first[1].pk]
@@ -90,7 +89,7 @@ def test_busy_lock_in_every_step_postpones_and_the_loop_goes_on(monkeypatch, cap
         cycles["n"] += 1
         return cycles["n"] > 3
 
-    with storage.writer_lock():  # a rebuild or an importer's drain holds the index
+    with locks.writer_lock():  # a rebuild or an importer's drain holds the index
         ok = indexer_loop.run(interval=0.01, optimize_every=1, should_stop=stop_after_three)
     assert ok is False
     assert IndexTask.objects.filter(article_id=waiting.pk).exists()  # kept, not lost
@@ -136,18 +135,19 @@ def test_a_failing_article_is_logged_and_kept_while_the_rest_is_applied(monkeypa
 
 
 def test_a_failing_commit_is_logged_with_its_task_ids_and_retried(monkeypatch, caplog):
-    from archive.search import indexer
 
     make_article("稀土", "包头稀土。")
     drain_queue()
     later = make_article("永磁", "永磁电机。")
     task_ids = list(IndexTask.objects.values_list("pk", flat=True))
-    original = indexer._apply_batch
+    from archive.search.backends.whoosh import writing
 
-    def disk_full(ix, tasks):
+    original = writing.live_batch
+
+    def disk_full():
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(indexer, "_apply_batch", disk_full)
+    monkeypatch.setattr(writing, "live_batch", disk_full)
     cycles = {"n": 0}
 
     def stop_after_two() -> bool:
@@ -160,31 +160,6 @@ def test_a_failing_commit_is_logged_with_its_task_ids_and_retried(monkeypatch, c
     assert any("drain failed; retrying" in m for m in messages)
     assert list(IndexTask.objects.values_list("pk", flat=True)) == task_ids
 
-    monkeypatch.setattr(indexer, "_apply_batch", original)
+    monkeypatch.setattr(writing, "live_batch", original)
     assert "1 updated" in run_loop()
     assert later.pk in live_ids()
-
-
-def test_merge_of_an_old_format_segment_with_packed_ones(monkeypatch):
-    """An index from before packed postings, then updated by this version, merges whole."""
-    from whoosh.codec.whoosh3 import W3Codec
-
-    from archive.search import indexer
-
-    old = [make_article(f"稀土旧{n}", f"包头稀土旧文{n}。") for n in range(4)]
-    monkeypatch.setattr(
-        indexer, "WRITER_OPTIONS", {**indexer.WRITER_OPTIONS, "codec": W3Codec(compression=0)}
-    )
-    drain_queue()  # written in Whoosh's own block format
-    monkeypatch.undo()
-    new = make_article("稀土新", "包头稀土新文。")
-    old[0].delete()
-    drain_queue()  # a packed segment beside it, and a delete in the old one
-
-    indexer.optimize(full=True)
-
-    assert live_ids() == {a.pk for a in old[1:]} | {new.pk}
-    from tests.search_helpers import find
-
-    assert sorted(find("稀土")) == sorted([*(a.pk for a in old[1:]), new.pk])
-    assert find("旧文") and find("新文") == [new.pk]

@@ -7,7 +7,7 @@ from django.core.management.base import CommandError
 from archive.ingest import store
 from archive.ingest.topics import apply_auto_topics, ensure_taxonomy
 from archive.models import Article, ArticleTag, IndexTask, Source, Tag, TagExclusion, TagOrigin
-from archive.search import storage
+from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue
 from tests.conftest import SEEDS_DIR
 from tests.search_helpers import find

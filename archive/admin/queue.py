@@ -12,8 +12,7 @@ from archive.models import (
 class IndexTaskAdmin(admin.ModelAdmin):
     """Pending search-index work, read-only: a long list means the indexer is not running."""
 
-    list_display = ["article_id", "action", "created_at"]
-    list_filter = ["action"]
+    list_display = ["article_id", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

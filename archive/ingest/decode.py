@@ -7,6 +7,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive.text import chinese_chars
+
 BINARY_MAGIC = (
     b"\x89PNG",
     b"%PDF",
@@ -20,7 +22,7 @@ BINARY_MAGIC = (
     b"MZ",
 )
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+
 _ODD = re.compile(r"[\ue000-\uf8ff\ufffd\u0080-\u009f]")
 
 
@@ -101,7 +103,7 @@ def _common_score(text: str, encoding: str) -> float:
     """Prefer the reading whose characters are common in that script's basic set."""
     base = plausibility(text)
     basic = "gb2312" if encoding == "gb18030" else "big5"
-    cjk = _CJK.findall(text)
+    cjk = chinese_chars(text)
     if not cjk:
         return base
     common = 0

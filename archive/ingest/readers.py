@@ -23,11 +23,12 @@ from archive.ingest.repair import (
     remove_glued_pinyin,
     repair_gbk_shift,
 )
+from archive.text import chinese_chars
 
 MAX_FRONT_MATTER = 64 * 1024
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(?P<yaml>.*?)\n---[ \t]*(\n|\Z)", re.S)
 _SENTENCE_END = tuple("。.!?！？…；;”\"」')）")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+
 DATE_KEYS = ("date", "published", "pubDate")
 _SITE_DATE_LABEL = re.compile(r"(发布)?(时间|時間|日期|来源|來源|发布于|發佈於)\s*[:：]?\s*$")
 
@@ -139,7 +140,7 @@ def _note_lost_text(article: ParsedArticle, notes: list[str]) -> None:
     lost, context = lost_text_marks(text)
     if not lost:
         return
-    chinese = len(_CJK.findall(text))
+    chinese = len(chinese_chars(text))
     if lost * 3 > chinese:
         raise RejectedFile(
             f"irrecoverable encoding damage: {lost} of {chinese} Chinese characters "

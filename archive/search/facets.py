@@ -1,279 +1,69 @@
-"""Per-document facet values read from Whoosh columns, as arrays, cached per segment.
+"""The facets, declared once: what each filters and counts, its URL parameter, its name.
 
-Segments never change once written (only their deletion lists do), so a segment's
-column values are read once per process. Each facet is stored as small integer
-codes per docnum (topics, which are several per document, as a CSR list), so
-filtering and counting a result set are a few NumPy operations, whatever its size.
+Everything that lists facets (the parameters, the engines' filters and counts,
+the labels of their values, the search page) reads ``FACETS``; adding a facet
+starts here.
 """
 
-import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
-
-from archive.search.column_io import numeric_values, text_values
-from archive.search.schema import UNDATED
-from archive.search.storage import PerGeneration
-
-_SINGLE = ("source", "language", "year", "month")
-_segment_cache: dict[tuple, "_Segment"] = {}
-_columns = PerGeneration()
-_lock = threading.Lock()
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
-@dataclass
-class Coded:
-    """One single-valued facet: a code per docnum and the value of each code."""
-
-    codes: np.ndarray
-    values: list[str]
-
-    def code_set(self, wanted) -> np.ndarray:
-        return _code_set(self.values, wanted)
-
-    def count(self, docs: np.ndarray) -> Counter:
-        return _counter(np.bincount(self.codes[docs], minlength=len(self.values)), self.values)
+@dataclass(frozen=True)
+class Facet:
+    name: str  # its key in results and counts, and the search page's URL parameter
+    field: str  # the document field (``archive.search.documents``) it filters and counts
+    label: Promise  # its heading on the search page
+    aliases: tuple[str, ...] = ()  # other URL parameters read as this one
+    several_per_article: bool = False  # an article has any number of values (topics)
+    by_date: bool = False  # years, or the months of a selected year; not a value list
+    params_attr: str = ""  # the list of chosen values on ``SearchParams``
+    closed_values: bool = False  # values are the model's choices, not slugs (languages)
 
 
-@dataclass
-class Topics:
-    """Several topic codes per docnum: ``codes[starts[d]:starts[d + 1]]``."""
-
-    starts: np.ndarray
-    codes: np.ndarray
-    values: list[str]
-
-    def _gather(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(row of ``docs`` each entry belongs to, topic code) for every entry of ``docs``."""
-        begin = self.starts[docs]
-        lengths = self.starts[docs + 1] - begin
-        rows = np.repeat(np.arange(len(docs)), lengths)
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        return rows, self.codes[np.repeat(begin, lengths) + offsets]
-
-    def any_of(self, docs: np.ndarray, wanted) -> np.ndarray:
-        rows, entry_codes = self._gather(docs)
-        hit = np.zeros(len(docs), dtype=bool)
-        hit[rows[np.isin(entry_codes, _code_set(self.values, wanted))]] = True
-        return hit
-
-    def count(self, docs: np.ndarray) -> Counter:
-        _rows, entry_codes = self._gather(docs)
-        return _counter(np.bincount(entry_codes, minlength=len(self.values)), self.values)
+FACETS: tuple[Facet, ...] = (
+    Facet("topic", "topics", _("Topic"), several_per_article=True, params_attr="topics"),
+    Facet("source", "source", _("Source"), params_attr="sources"),
+    Facet(
+        "language",
+        "language",
+        _("Language"),
+        aliases=("lang",),
+        params_attr="languages",
+        closed_values=True,
+    ),
+    Facet("date", "year", _("Date"), by_date=True),
+)
+BY_NAME = {facet.name: facet for facet in FACETS}
+VALUE_FACETS = tuple(facet for facet in FACETS if not facet.by_date)  # chosen by value
 
 
-def _code_set(values: list[str], wanted) -> np.ndarray:
-    """The codes of the ``wanted`` values (those that occur at all)."""
-    lookup = {value: code for code, value in enumerate(values)}
-    return np.array([lookup[v] for v in wanted if v in lookup], dtype=np.int32)
-
-
-def _counter(counts: np.ndarray, values: list[str]) -> Counter:
-    return Counter({values[code]: int(counts[code]) for code in np.flatnonzero(counts)})
-
-
-@dataclass
-class Columns:
-    """Facet values by docnum for the whole index, and the live (not deleted) docnums."""
-
-    ids: np.ndarray  # article pk per docnum
-    source: Coded
-    topics: Topics
-    language: Coded
-    year: Coded
-    month: Coded
-    pub: np.ndarray  # seconds since the epoch; meaningful where ``dated``
-    dated: np.ndarray
-    live: np.ndarray  # live docnums, ascending
-
-
-@dataclass
-class _Segment:
-    ids: np.ndarray
-    single: dict[str, list[str]]  # facet name -> its value for each docnum
-    topic_lists: list[tuple[str, ...]]
-    pub: np.ndarray
-    dated: np.ndarray
-
-
-def _read_segment(leaf) -> _Segment:
-    year = text_values(leaf, "year")
-    dated = np.array([bool(y) and y != UNDATED for y in year], dtype=bool)
-    return _Segment(
-        ids=np.array([int(v) if v else 0 for v in text_values(leaf, "id")], dtype=np.int64),
-        single={name: year if name == "year" else text_values(leaf, name) for name in _SINGLE},
-        topic_lists=[tuple(v.split()) for v in text_values(leaf, "topics")],
-        pub=np.where(dated, _publication_times(leaf), 0),
-        dated=dated,
-    )
-
-
-def _publication_times(leaf) -> np.ndarray:
-    """The ``pub`` column as int64 seconds (0 where missing)."""
-    count = leaf.doc_count_all()
-    if not leaf.has_column("pub"):
-        return np.zeros(count, dtype=np.int64)
-    reader = leaf.column_reader("pub")
-    raw = numeric_values(getattr(reader, "_reader", None), count)
-    if raw is not None and raw.dtype.kind == "u" and raw.dtype.itemsize == 8:
-        # Whoosh stores a signed 64-bit number shifted by 2**63 so it sorts unsigned.
-        values = (raw.astype(np.uint64) - np.uint64(1 << 63)).view(np.int64)
-        if not count or values[0] == reader[0]:
-            return values
-    return np.array([v if v is not None else 0 for v in reader], dtype=np.int64)
-
-
-def _encode(values: list[str]) -> Coded:
-    lookup: dict[str, int] = {}
-    codes = np.fromiter(
-        (lookup.setdefault(v, len(lookup)) for v in values), dtype=np.int32, count=len(values)
-    )
-    return Coded(codes, list(lookup))
-
-
-def _encode_topics(lists: list[tuple[str, ...]]) -> Topics:
-    lookup: dict[str, int] = {}
-    lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    codes = np.fromiter(
-        (lookup.setdefault(t, len(lookup)) for topics in lists for t in topics),
-        dtype=np.int32,
-        count=int(lengths.sum()),
-    )
-    starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    return Topics(starts, codes, list(lookup))
-
-
-def columns(searcher, key) -> Columns:
-    """The columns of every segment of ``searcher``'s reader, concatenated by docnum."""
-    return _columns.get(key, lambda: _read_columns(searcher, key))
-
-
-def _read_columns(searcher, key) -> Columns:
-    reader = searcher.reader()
-    segments: list[_Segment] = []
-    live_parts: list[np.ndarray] = []
-    seen_keys = set()
-    for leaf, offset in reader.leaf_readers():
-        if leaf.segment() is None or not leaf.doc_count_all():  # an empty index
-            continue
-        seg_key = (key[0], leaf.segment().segment_id())
-        seen_keys.add(seg_key)
-        with _lock:
-            data = _segment_cache.get(seg_key)
-        if data is None:
-            data = _read_segment(leaf)
-            with _lock:
-                _segment_cache[seg_key] = data
-        segments.append(data)
-        if leaf.has_deletions():
-            live_parts.append(offset + np.fromiter(leaf.all_doc_ids(), dtype=np.int64))
-        else:
-            live_parts.append(np.arange(offset, offset + leaf.doc_count_all(), dtype=np.int64))
-    single = {name: _encode([v for seg in segments for v in seg.single[name]]) for name in _SINGLE}
-    result = Columns(
-        ids=_concat([seg.ids for seg in segments], np.int64),
-        topics=_encode_topics([t for seg in segments for t in seg.topic_lists]),
-        pub=_concat([seg.pub for seg in segments], np.int64),
-        dated=_concat([seg.dated for seg in segments], bool),
-        live=_concat(live_parts, np.int64),
-        **single,
-    )
-    with _lock:
-        for stale in [k for k in _segment_cache if k not in seen_keys]:
-            del _segment_cache[stale]
-    return result
-
-
-def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
-
-
-@dataclass
+@dataclass(frozen=True)
 class Filters:
-    sources: frozenset[str]
-    topics: frozenset[str]
-    languages: frozenset[str]
-    year: str | None  # "2025" or UNDATED
-    month: str | None  # "2025-09"
-    pub_from: int | None
-    pub_to: int | None  # exclusive
+    """What a search is narrowed to. Several values of one facet OR together;
+    different facets AND."""
+
+    values: dict[str, frozenset[str]] = field(default_factory=dict)  # facet name -> values
+    year: str | None = None  # "2025" or UNDATED
+    month: str | None = None  # "2025-09" (with its year)
+    pub_from: int | None = None  # seconds since the epoch, inclusive
+    pub_to: int | None = None  # exclusive
+
+    def selected(self, facet_name: str) -> frozenset[str]:
+        return self.values.get(facet_name, frozenset())
 
     @property
     def active(self) -> bool:
         return bool(
-            self.sources
-            or self.topics
-            or self.languages
+            any(self.values.values())
             or self.year
             or self.pub_from is not None
             or self.pub_to is not None
         )
 
 
-@dataclass
-class FacetCounts:
-    source: Counter
-    topic: Counter
-    language: Counter
-    date: Counter  # years, or months of the selected year
-
-
-def _checks(docs: np.ndarray, cols: Columns, f: Filters) -> dict[str, np.ndarray]:
-    """For each active filter group, which of ``docs`` pass it."""
-    checks: dict[str, np.ndarray] = {}
-    if f.sources:
-        checks["source"] = np.isin(cols.source.codes[docs], cols.source.code_set(f.sources))
-    if f.topics:
-        checks["topic"] = cols.topics.any_of(docs, f.topics)
-    if f.languages:
-        checks["language"] = np.isin(cols.language.codes[docs], cols.language.code_set(f.languages))
-    if f.year:
-        coded, wanted = (cols.month, f.month) if f.month else (cols.year, f.year)
-        checks["date"] = np.isin(coded.codes[docs], coded.code_set([wanted]))
-    if f.pub_from is not None or f.pub_to is not None:
-        ok = cols.dated[docs].copy()
-        pub = cols.pub[docs]
-        if f.pub_from is not None:
-            ok &= pub >= f.pub_from
-        if f.pub_to is not None:
-            ok &= pub < f.pub_to
-        checks["range"] = ok
-    return checks
-
-
-def _passing(checks: dict[str, np.ndarray], size: int, *, ignore: str | None = None):
-    ok = np.ones(size, dtype=bool)
-    for group, passed in checks.items():
-        if group != ignore:
-            ok &= passed
-    return ok
-
-
-def filter_and_count(docs, cols: Columns, f: Filters) -> tuple[np.ndarray, FacetCounts]:
-    """Docs passing every filter, and facet counts where each facet ignores its own filter.
-
-    Several values of one facet OR together; different facets AND. A facet's counts
-    are over the documents that pass all the *other* filters, so a reader can add a
-    second value of the same facet. ``docs`` keeps its order in the answer.
-    """
-    docs = np.asarray(docs, dtype=np.int64)
-    checks = _checks(docs, cols, f)
-    passed = docs[_passing(checks, len(docs))] if checks else docs
-
-    def among(group: str) -> np.ndarray:
-        return docs[_passing(checks, len(docs), ignore=group)] if checks else docs
-
-    date_docs = among("date")
-    if f.year and f.year != UNDATED:  # months of the selected year
-        in_year = np.isin(cols.year.codes[date_docs], cols.year.code_set([f.year]))
-        date_counts = cols.month.count(date_docs[in_year])
-    else:
-        date_counts = cols.year.count(date_docs)
-    counts = FacetCounts(
-        source=cols.source.count(among("source")),
-        topic=cols.topics.count(among("topic")),
-        language=cols.language.count(among("language")),
-        date=date_counts,
-    )
-    return passed, counts
+# Counts per facet name: values (or years, or months of the selected year) -> articles.
+FacetCounts = dict[str, Counter]

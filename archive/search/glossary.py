@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from archive.models import GlossaryTerm
-from archive.search.query import Clause, ParsedQuery, Piece, _pieces
+from archive.search.query import Clause, ParsedQuery, Piece, split_pieces
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Pair:
 @lru_cache(maxsize=4096)
 def _pair(zh: str, en: str) -> Pair | None:
     """A glossary row as query pieces (segmenting is the costly part, so it is remembered)."""
-    zh_pieces, en_pieces = _pieces(zh), _pieces(en)
+    zh_pieces, en_pieces = split_pieces(zh), split_pieces(en)
     if len(zh_pieces) != 1 or zh_pieces[0].kind != "run":
         return None
     en_terms = tuple(t for p in en_pieces if p.kind == "words" for t in p.terms)
@@ -59,7 +59,9 @@ def expand(parsed: ParsedQuery, pairs: list[Pair]) -> list[str]:
             and clause.pieces[0].folded in by_zh
         ):
             pair = by_zh[clause.pieces[0].folded]
-            clause.alternatives.append(Clause(raw=pair.en, pieces=_pieces(pair.en), phrase=True))
+            clause.alternatives.append(
+                Clause(raw=pair.en, pieces=split_pieces(pair.en), phrase=True)
+            )
             clause.glossary.append(pair.en)
             also.append(pair.en)
             out.append(clause)

@@ -1,35 +1,26 @@
 """The only code that writes the index: queue draining, full rebuilds, full updates.
 
-Every writer takes ``storage.writer_lock`` first, so web processes never write and
+Every writer takes ``locks.writer_lock`` first, so web processes never write and
 two indexers never interleave. Queue rows are deleted only after the index commit
 that applied them: a killed indexer loses nothing, the rows are applied again.
+The engine is whichever ``backend.get_backend()`` names; this module only hands
+it documents (``documents.article_document``) and ids.
 """
 
 import logging
 import time
 
-from whoosh.index import LockError
-
 from archive.models import Article, IndexTask
-from archive.search import postings, storage
-from archive.search.schema import ArchiveCodec, article_document, build_schema
+from archive.search import locks
+from archive.search.backend import SearchBackend, SearchUnavailable, get_backend
+from archive.search.documents import article_document
 
 logger = logging.getLogger(__name__)
 
-WRITER_TIMEOUT = 10.0  # seconds to wait for Whoosh's own lock inside ours
 LOCK_TIMEOUT = 60.0  # seconds a drain waits for another indexer (e.g. a rebuild)
-PARALLEL_FROM = 5000  # articles; below this a single-process writer is faster
 BULK_REBUILD_FROM = 5000  # queued changes; a fresh build beats this many updates
 COMMIT_EVERY = 10  # batches per index commit while draining
-RECLAIM_DELETED_FROM = 0.2  # share of deleted documents that makes the merge a full one
 WAITING = "index: another process is writing the index; waiting for it to finish…"
-
-
-# How every segment is written. Separate files, not Whoosh's "compound" segment
-# file: opening a compound segment copies it whole into the reading process's
-# memory (BytesIO over the mmap), so each web worker would hold the entire index;
-# separate files are read through the OS page cache, shared by all processes.
-WRITER_OPTIONS = {"codec": ArchiveCodec(), "compound": False}
 
 
 def _articles():
@@ -43,20 +34,7 @@ def _say(stdout, message: str) -> None:
         stdout.write(message)
 
 
-def _writer(ix, **kwargs):
-    """A Whoosh writer, retried a few times if something outside us holds its lock."""
-    for attempt in range(3):
-        try:
-            return ix.writer(timeout=WRITER_TIMEOUT, **WRITER_OPTIONS, **kwargs)
-        except LockError:
-            if attempt == 2:
-                raise
-            logger.warning("Whoosh write lock busy, retrying")
-            time.sleep(1.0)
-    raise AssertionError("unreachable")
-
-
-def _apply(writer, article_ids: set[int]) -> tuple[int, int, set[int]]:
+def _apply(batch, article_ids: set[int]) -> tuple[int, int, set[int]]:
     """Write current documents for ``article_ids``; delete those no longer in the DB.
 
     Returns (updated, deleted, failed): an article whose document cannot be built
@@ -75,11 +53,11 @@ def _apply(writer, article_ids: set[int]) -> tuple[int, int, set[int]]:
                 logger.exception("index: article %s cannot be indexed; left queued", article.pk)
                 failed.add(article.pk)
                 continue
-            writer.update_document(**document)
+            batch.update(document)
             updated += 1
     deleted = 0
     for pk in article_ids - found:
-        writer.delete_by_term("id", str(pk))
+        batch.delete(pk)
         deleted += 1
     return updated, deleted, failed
 
@@ -107,8 +85,9 @@ def drain_queue(*, batch_size: int = 500, stdout=None) -> int:
     commit that applied them. If another indexer holds the lock for longer than
     LOCK_TIMEOUT, IndexBusy is raised and the rows stay queued.
     """
+    backend = get_backend()
     pending = IndexTask.objects.count()
-    if storage.current_dir() is None:
+    if not backend.exists():
         rebuild(stdout=stdout)
         return pending - IndexTask.objects.count()
     if pending >= BULK_REBUILD_FROM and pending >= Article.objects.count() // 2:
@@ -117,44 +96,29 @@ def drain_queue(*, batch_size: int = 500, stdout=None) -> int:
         return pending - IndexTask.objects.count()
     applied = 0
     failed: set[int] = set()  # articles left queued after failing in this drain
-    with storage.writer_lock(timeout=LOCK_TIMEOUT):
-        ix = storage.open_current()
-        try:
-            while True:
-                pending = IndexTask.objects.exclude(article_id__in=failed).order_by("id")
-                tasks = list(pending[: batch_size * COMMIT_EVERY])
-                if not tasks:
-                    break
-                try:
-                    updated, deleted, failed_now = _apply_batch(ix, tasks)
-                except Exception:
-                    logger.exception(
-                        "index: a batch of %d changes failed (index tasks %s); they stay queued",
-                        len(tasks),
-                        id_ranges(t.pk for t in tasks),
-                    )
-                    raise
-                failed |= failed_now
-                done = [t.pk for t in tasks if t.article_id not in failed_now]
-                for start in range(0, len(done), 500):
-                    IndexTask.objects.filter(pk__in=done[start : start + 500]).delete()
-                applied += len(done)
-                _say(stdout, f"index: {updated} updated, {deleted} removed")
-        finally:
-            ix.close()
+    with locks.writer_lock(timeout=LOCK_TIMEOUT):
+        while True:
+            pending = IndexTask.objects.exclude(article_id__in=failed).order_by("id")
+            tasks = list(pending[: batch_size * COMMIT_EVERY])
+            if not tasks:
+                break
+            try:
+                with backend.batch() as batch:
+                    updated, deleted, failed_now = _apply(batch, {t.article_id for t in tasks})
+            except Exception:
+                logger.exception(
+                    "index: a batch of %d changes failed (index tasks %s); they stay queued",
+                    len(tasks),
+                    id_ranges(t.pk for t in tasks),
+                )
+                raise
+            failed |= failed_now
+            done = [t.pk for t in tasks if t.article_id not in failed_now]
+            for start in range(0, len(done), 500):
+                IndexTask.objects.filter(pk__in=done[start : start + 500]).delete()
+            applied += len(done)
+            _say(stdout, f"index: {updated} updated, {deleted} removed")
     return applied
-
-
-def _apply_batch(ix, tasks) -> tuple[int, int, set[int]]:
-    """One writer and commit for a batch of queue rows."""
-    writer = _writer(ix)
-    try:
-        result = _apply(writer, {t.article_id for t in tasks})
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
-    return result
 
 
 def drain_or_leave_queued(*, stdout=None, stderr=None) -> None:
@@ -169,60 +133,44 @@ def drain_or_leave_queued(*, stdout=None, stderr=None) -> None:
         )
 
 
-def rebuild(*, stdout=None, procs: int | None = None, limitmb: int = 256, batch: int = 1000) -> int:
+def _all_documents(*, batch: int):
+    """Every article's document, in id order, read ``batch`` articles at a time."""
+    last_pk = 0
+    while True:
+        chunk = list(_articles().filter(pk__gt=last_pk).order_by("pk")[:batch])
+        if not chunk:
+            return
+        for article in chunk:
+            try:
+                yield article_document(article)
+            except Exception as exc:
+                raise RuntimeError(f"article {article.pk} cannot be indexed: {exc}") from exc
+        last_pk = chunk[-1].pk
+
+
+def rebuild(*, stdout=None, batch: int = 1000, **options) -> int:
     """Build a complete new index generation, validate it, then swap it in atomically.
 
     Returns the number of documents. The live index keeps serving until the swap;
     if anything fails (or the process is killed) the new generation is discarded.
+    ``options`` go to the engine (Whoosh: ``procs``, ``limitmb``).
     """
-    with storage.writer_lock(waiting=lambda: _say(stdout, WAITING)):
-        return _rebuild_locked(stdout=stdout, procs=procs, limitmb=limitmb, batch=batch)
+    with locks.writer_lock(waiting=lambda: _say(stdout, WAITING)):
+        return _rebuild_locked(get_backend(), stdout=stdout, batch=batch, options=options)
 
 
-def _rebuild_locked(*, stdout, procs, limitmb, batch) -> int:
-    storage.discard_unpublished()
+def _rebuild_locked(backend: SearchBackend, *, stdout, batch: int, options: dict) -> int:
     last_task = IndexTask.objects.order_by("-id").values_list("id", flat=True).first() or 0
     total = Article.objects.count()
-    if procs is None:
-        procs = 2 if total >= PARALLEL_FROM else 1
-    path, ix = storage.new_generation()
     started = time.monotonic()
-    written = 0
-    try:
-        kwargs = {"limitmb": limitmb, **WRITER_OPTIONS}
-        if procs > 1:
-            kwargs.update(procs=procs, multisegment=True)
-        writer = ix.writer(**kwargs)
-        try:
-            last_pk = 0
-            while True:
-                chunk = list(_articles().filter(pk__gt=last_pk).order_by("pk")[:batch])
-                if not chunk:
-                    break
-                for article in chunk:
-                    writer.add_document(**_rebuild_document(article))
-                written += len(chunk)
-                last_pk = chunk[-1].pk
-                elapsed = time.monotonic() - started
-                _say(
-                    stdout,
-                    f"rebuild: {written}/{total} articles ({written / max(elapsed, 1e-6):.0f}/s)",
-                )
-        except BaseException:
-            writer.cancel()
-            raise
-        _say(stdout, "rebuild: committing…")
-        writer.commit()
-        with ix.searcher() as searcher:
-            count = searcher.doc_count()
-        if count != written:
-            raise RuntimeError(f"new index holds {count} documents, expected {written}")
-    except BaseException:
-        ix.close()
-        storage.discard(path)
-        raise
-    ix.close()
-    storage.publish(path)
+
+    def progress(written: int) -> None:
+        elapsed = time.monotonic() - started
+        _say(stdout, f"rebuild: {written}/{total} articles ({written / max(elapsed, 1e-6):.0f}/s)")
+
+    written = backend.rebuild(
+        _all_documents(batch=batch), expected=total, progress=progress, **options
+    )
     # Changes queued before we started reading are in this build.
     IndexTask.objects.filter(id__lte=last_task).delete()
     elapsed = time.monotonic() - started
@@ -234,11 +182,15 @@ def _rebuild_locked(*, stdout, procs, limitmb, batch) -> int:
     return written
 
 
-def _rebuild_document(article) -> dict:
-    try:
-        return article_document(article)
-    except Exception as exc:
-        raise RuntimeError(f"article {article.pk} cannot be indexed: {exc}") from exc
+def clear(*, stdout=None) -> None:
+    """Make an empty index live (``clear_index``); ``rebuild`` fills it again.
+
+    The queue is left as it is: changes made before the clear are not in the empty
+    index either way, and ``rebuild_index`` indexes every article.
+    """
+    with locks.writer_lock(waiting=lambda: _say(stdout, WAITING)):
+        get_backend().clear()
+    _say(stdout, "index: emptied (a new, empty generation is live)")
 
 
 def update_all(*, stdout=None, batch: int = 1000) -> tuple[int, int]:
@@ -247,89 +199,39 @@ def update_all(*, stdout=None, batch: int = 1000) -> tuple[int, int]:
     Waits for as long as another writer (the indexer draining a bulk edit, a
     rebuild) holds the index: someone asked for this update.
     """
-    if storage.current_dir() is None:
+    backend = get_backend()
+    if not backend.exists():
         return rebuild(stdout=stdout), 0
-    with storage.writer_lock(waiting=lambda: _say(stdout, WAITING)):
-        ix = storage.open_current()
-        try:
-            with ix.searcher() as searcher:
-                indexed = indexed_ids(searcher)
-            db_ids = set(Article.objects.values_list("pk", flat=True))
-            ids = sorted(db_ids)
-            total, done = len(ids), 0
-            for start in range(0, total, batch):
-                writer = _writer(ix)
-                try:
-                    _updated, _deleted, failed = _apply(writer, set(ids[start : start + batch]))
-                except BaseException:
-                    writer.cancel()
-                    raise
-                writer.commit()
-                if failed:
-                    IndexTask.objects.bulk_create(IndexTask(article_id=pk) for pk in failed)
-                done = min(start + batch, total)
-                _say(stdout, f"update: {done}/{total} articles")
-            stale = indexed - db_ids
-            if stale:
-                writer = _writer(ix)
+    with locks.writer_lock(waiting=lambda: _say(stdout, WAITING)):
+        indexed = backend.indexed_ids()
+        db_ids = set(Article.objects.values_list("pk", flat=True))
+        ids = sorted(db_ids)
+        total = len(ids)
+        for start in range(0, total, batch):
+            with backend.batch() as writer:
+                _updated, _deleted, failed = _apply(writer, set(ids[start : start + batch]))
+            if failed:
+                IndexTask.objects.bulk_create(IndexTask(article_id=pk) for pk in failed)
+            _say(stdout, f"update: {min(start + batch, total)}/{total} articles")
+        stale = indexed - db_ids
+        if stale:
+            with backend.batch() as writer:
                 for pk in stale:
-                    writer.delete_by_term("id", str(pk))
-                writer.commit()
-            _say(stdout, f"update: {total} articles written, {len(stale)} removed")
-            return total, len(stale)
-        finally:
-            ix.close()
+                    writer.delete(pk)
+        _say(stdout, f"update: {total} articles written, {len(stale)} removed")
+        return total, len(stale)
 
 
 def optimize(*, stdout=None, full: bool | None = None) -> None:
-    """Periodic segment maintenance of the live index (also drops files a killed writer left).
-
-    Small segments are merged as Whoosh's MERGE_SMALL policy decides (cheap). The
-    whole index is merged into one segment only when deleted documents (the old
-    versions of updated articles) make up more than ``RECLAIM_DELETED_FROM`` of
-    it, or when ``full`` says so: at 61k articles a full merge takes minutes and
-    holds the index lock, so doing it after every few hundred edits would stall
-    every other writer.
-    """
-    from whoosh.writing import MERGE_SMALL
-
-    with storage.writer_lock(timeout=LOCK_TIMEOUT):
-        ix = storage.open_current()
-        try:
-            with ix.reader() as reader:
-                total, live = reader.doc_count_all(), reader.doc_count()
-            if full is None:
-                full = total > 0 and (total - live) > total * RECLAIM_DELETED_FROM
-            writer = _writer(ix)
-            if full:
-                writer.commit(optimize=True)
-            else:
-                writer.commit(mergetype=MERGE_SMALL)
-        finally:
-            ix.close()
-    if full:
-        _say(stdout, f"index: merged all segments ({total - live} deleted documents dropped)")
-    else:
-        _say(stdout, "index: merged small segments")
-
-
-def indexed_ids(searcher) -> set[int]:
-    """Article ids of the live (not deleted) documents a searcher sees."""
-    reader = searcher.reader()
-    if not reader.doc_count():
-        return set()  # an empty index's reader has no columns
-    column = reader.column_reader("id")
-    return {int(column[docnum]) for docnum in reader.all_doc_ids()}
+    """Periodic index upkeep (the engine decides: Whoosh merges segments)."""
+    with locks.writer_lock(timeout=LOCK_TIMEOUT):
+        message = get_backend().maintain(full=full)
+    _say(stdout, message)
 
 
 def index_drift() -> tuple[set[int], set[int]]:
     """Ids the live index lacks, and ids it holds that the database does not."""
-    ix = storage.open_current()
-    try:
-        with ix.searcher() as searcher:
-            indexed = indexed_ids(searcher)
-    finally:
-        ix.close()
+    indexed = get_backend().indexed_ids()
     in_database = set(Article.objects.values_list("pk", flat=True))
     return in_database - indexed, indexed - in_database
 
@@ -340,39 +242,18 @@ def index_matches_database() -> bool:
     return not missing and not extra
 
 
-def schema_is_current(schema) -> bool:
-    """Does an index's schema have this version's fields and storage formats?"""
-    expected = build_schema()
-    return set(schema.names()) == set(expected.names()) and all(
-        type(schema[name].format) is type(expected[name].format) for name in expected.names()
-    )
-
-
-def index_is_current(ix) -> bool:
-    """Was the index written by this version: its schema, and every segment's postings?"""
-    if not schema_is_current(ix.schema):
-        return False
-    with ix.reader() as reader:
-        return all(
-            postings.segment_version(leaf.segment()) == postings.VERSION
-            for leaf, _offset in reader.leaf_readers()
-            if leaf.segment() is not None
-        )
-
-
 def ensure_index(*, stdout=None, drain: bool = True) -> str:
     """Build the index if missing, unreadable or out of date; apply the queue (unless
     ``drain`` is false: the indexer loop drains it itself); rebuild on drift."""
+    backend = get_backend()
     try:
-        ix = storage.open_current()
-    except storage.SearchUnavailable as exc:
+        if not backend.exists():
+            raise SearchUnavailable("the search index has not been built")
+        current = backend.is_current()
+    except SearchUnavailable as exc:
         _say(stdout, f"index: {exc}; building it")
         rebuild(stdout=stdout)
         return "built"
-    try:
-        current = index_is_current(ix)
-    finally:
-        ix.close()
     if not current:
         _say(stdout, "index: written by an older version of the archive; rebuilding")
         rebuild(stdout=stdout)
@@ -389,3 +270,17 @@ def ensure_index(*, stdout=None, drain: bool = True) -> str:
         rebuild(stdout=stdout)
         return "rebuilt"
     return "ok"
+
+
+def write_now(article_ids) -> int:
+    """Index (or remove) these articles right away, through the writer lock.
+
+    For haystack's ``update_index``/``remove`` API; the site itself queues changes
+    for the indexer instead (``queue.enqueue``).
+    """
+    ids = {int(pk) for pk in article_ids}
+    if not ids:
+        return 0
+    with locks.writer_lock(timeout=LOCK_TIMEOUT), get_backend().batch() as batch:
+        updated, deleted, _failed = _apply(batch, ids)
+    return updated + deleted

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from archive.search import storage
+from archive.search import locks
 from archive.search.indexer import drain_queue, ensure_index, optimize
 
 logger = logging.getLogger("archive.indexer")
@@ -57,7 +57,7 @@ def run(
         logger.warning("another indexer is running; waiting for it to stop")
 
     backoff = Backoff()
-    with storage.indexer_presence(waiting=waiting):
+    with locks.indexer_presence(waiting=waiting):
         while not _step("start-up", lambda: ensure_index(stdout=stdout, drain=False), backoff):
             if once or should_stop():
                 return False
@@ -86,7 +86,7 @@ def _step(name: str, action: Callable, backoff: Backoff):
     """Run one step; its result (True for None), or None after logging why it failed."""
     try:
         result = action()
-    except storage.IndexBusy as exc:
+    except locks.IndexBusy as exc:
         logger.warning("indexer: %s postponed: %s", name, exc)
         return None
     except Exception:

@@ -1,8 +1,9 @@
-"""The reader's query: our own small syntax, turned into Whoosh query objects.
+"""The reader's query, parsed into an engine-neutral tree (``ParsedQuery``).
 
 Syntax: words are ANDed; ``"quoted phrase"`` is exact; ``-word`` excludes; ``OR``
-between words. Nothing the reader types reaches Whoosh's query parser, so
-``field:``, ``~``, ``*`` and ranges are plain text. Malformed input (unbalanced
+between words. Each backend compiles the tree into its own engine's queries
+(``archive.search.backends.whoosh.compile``); nothing the reader types reaches an
+engine's query parser, so ``field:``, ``~``, ``*`` and ranges are plain text. Malformed input (unbalanced
 quotes or parentheses, stray operators, control characters) is read as literal
 words; over-long queries are shortened with a message.
 """
@@ -12,14 +13,11 @@ from dataclasses import dataclass, field
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
-from whoosh import query as wq
 
-from archive.text import cjk_runs, fold, run_bigrams, segment, stem
+from archive.text import cjk_runs, fold, has_chinese, segment, stem
 
 MAX_QUERY_CHARS = 200
 MAX_CLAUSES = 32
-TITLE_BOOST = 4.0
-PHRASE_BOOST = 2.0
 
 _QUOTES = {'"', "“", "”", "„", "「", "」", "『", "』", "＂"}
 _SEPARATORS = {"(", ")", "（", "）", "[", "]", "{", "}"}
@@ -107,7 +105,7 @@ def _lex(text: str) -> list[tuple[str, str]]:
     return items
 
 
-def _pieces(text: str) -> list[Piece]:
+def split_pieces(text: str) -> list[Piece]:
     """Chinese runs and the word sequences between them, in order."""
     folded = fold(text)
     pieces: list[Piece] = []
@@ -141,7 +139,7 @@ def parse(q: str) -> ParsedQuery:
             negate, value = True, value.lstrip("-")
         if kind == "word" and value.startswith("+"):
             value = value.lstrip("+")
-        pieces = _pieces(value)
+        pieces = split_pieces(value)
         if not pieces:
             continue
         if kind == "phrase" and len(pieces) > 1:
@@ -163,76 +161,6 @@ def parse(q: str) -> ParsedQuery:
     return ParsedQuery(clauses=clauses, excluded=excluded[:MAX_CLAUSES], message=message)
 
 
-# --- Whoosh query objects -------------------------------------------------------------
-def _phrase(fieldname: str, terms: list[str], boost: float = 1.0) -> wq.Query:
-    if len(terms) == 1:
-        return wq.Term(fieldname, terms[0], boost=boost)
-    return wq.Phrase(fieldname, terms, boost=boost)
-
-
-def _run_required(run: str, fieldname: str = "grams", boost: float = 1.0) -> wq.Query:
-    """Exactly the documents containing ``run``: a unigram, or a phrase of bigrams."""
-    if len(run) == 1:
-        return wq.Term(fieldname, run, boost=boost)
-    return _phrase(fieldname, run_bigrams(run), boost=boost)
-
-
-def piece_query(piece: Piece, *, phrase: bool = False) -> wq.Query:
-    """Required part plus ranking part for one piece."""
-    if piece.kind == "run":
-        required = _run_required(piece.folded)
-        ranking = [_run_required(piece.folded, "tgrams", TITLE_BOOST)]
-        if piece.terms:
-            ranking.append(_phrase("title", piece.terms, TITLE_BOOST))
-            ranking.append(_phrase("body", piece.terms))
-        return wq.AndMaybe(required, wq.Or(ranking))
-    if phrase or len(piece.terms) > 1:
-        return wq.Or([_phrase("title", piece.terms, TITLE_BOOST), _phrase("body", piece.terms)])
-    term = piece.terms[0]
-    return wq.Or([wq.Term("title", term, boost=TITLE_BOOST), wq.Term("body", term)])
-
-
-def clause_query(clause: Clause) -> wq.Query:
-    own = [piece_query(p, phrase=clause.phrase) for p in clause.pieces]
-    result = own[0] if len(own) == 1 else wq.And(own)
-    if clause.alternatives:
-        result = wq.Or([result, *(clause_query(alt) for alt in clause.alternatives)])
-    return result
-
-
-def _exclusion_query(clause: Clause) -> wq.Query:
-    parts = []
-    for piece in clause.pieces:
-        if piece.kind == "run":
-            parts.append(_run_required(piece.folded))
-        else:
-            parts.append(wq.Or([_phrase("title", piece.terms), _phrase("body", piece.terms)]))
-    return parts[0] if len(parts) == 1 else wq.And(parts)
-
-
-def build_query(parsed: ParsedQuery) -> wq.Query:
-    """The Whoosh query for a non-empty parsed query."""
-    required = [clause_query(c) for c in parsed.clauses]
-    main: wq.Query = required[0] if len(required) == 1 else wq.And(required)
-    # Exact phrase above scattered words: reward the words appearing together.
-    simple = [c for c in parsed.clauses if not c.alternatives and not c.phrase]
-    if len(simple) >= 2:
-        terms = [t for c in simple for p in c.pieces for t in p.terms]
-        if len(terms) >= 2:
-            main = wq.AndMaybe(
-                main,
-                wq.Or(
-                    [
-                        _phrase("title", terms, TITLE_BOOST * PHRASE_BOOST),
-                        _phrase("body", terms, PHRASE_BOOST),
-                    ]
-                ),
-            )
-    if parsed.excluded:
-        main = wq.AndNot(main, wq.Or([_exclusion_query(c) for c in parsed.excluded]))
-    return main
-
-
 def highlight_terms(parsed: ParsedQuery) -> tuple[set[str], set[str]]:
     """(Chinese runs, stemmed English words) to mark in snippets."""
     runs: set[str] = set()
@@ -247,7 +175,7 @@ def highlight_terms(parsed: ParsedQuery) -> tuple[set[str], set[str]]:
             else:
                 for term in piece.terms:
                     if any(ch.isalnum() for ch in term):
-                        if any(ch > "\u2e80" for ch in term):
+                        if has_chinese(term):
                             runs.add(term)
                         else:
                             words.add(term)

@@ -9,12 +9,10 @@ from collections.abc import Iterable
 from archive.models import IndexTask
 
 
-def enqueue(article_ids: Iterable[int], *, action: str = IndexTask.Action.UPDATE) -> int:
+def enqueue(article_ids: Iterable[int]) -> int:
     """Queue articles for (re)indexing or removal; returns how many rows were queued."""
     ids = sorted({int(pk) for pk in article_ids if pk is not None})
-    IndexTask.objects.bulk_create(
-        [IndexTask(article_id=pk, action=action) for pk in ids], batch_size=1000
-    )
+    IndexTask.objects.bulk_create([IndexTask(article_id=pk) for pk in ids], batch_size=1000)
     return len(ids)
 
 

@@ -1,14 +1,16 @@
 """Queue index work whenever something a search document shows changes.
 
-Covers what haystack's RealtimeSignalProcessor misses: topic assignments
-(the ArticleTag through model), and renames of a topic or a source, which
-change every document that shows them.
+Saving or deleting an article, adding or removing a topic of one (the ArticleTag
+through model), and renaming a topic or a source (which changes every document
+that shows it) queue the articles concerned; the indexer applies the queue.
+haystack's own signal processor stays the do-nothing ``BaseSignalProcessor``:
+web processes never write the index.
 """
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from archive.models import Article, ArticleTag, IndexTask, Source, Tag
+from archive.models import Article, ArticleTag, Source, Tag
 from archive.search.queue import enqueue
 
 
@@ -20,7 +22,7 @@ def article_saved(sender, instance: Article, raw: bool = False, **kwargs) -> Non
 
 @receiver(post_delete, sender=Article, dispatch_uid="index_article_deleted")
 def article_deleted(sender, instance: Article, **kwargs) -> None:
-    enqueue([instance.pk], action=IndexTask.Action.DELETE)
+    enqueue([instance.pk])
 
 
 @receiver(post_save, sender=ArticleTag, dispatch_uid="index_articletag_saved")

@@ -27,15 +27,15 @@ def database_state() -> str:
 
 
 def index_state() -> str:
-    from archive.search.storage import get_searcher
+    from archive.search.backend import get_backend
 
-    get_searcher().doc_count()
+    get_backend().document_count()
     return "ok"
 
 
 def indexer_state() -> str:
     """ "running", "not running" (no loop holds the lock) or "behind" (a change waits too long)."""
-    from archive.search.storage import indexer_running
+    from archive.search.locks import indexer_running
 
     if not indexer_running():
         return "not running"

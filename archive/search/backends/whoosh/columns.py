@@ -12,11 +12,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archive.search.column_io import numeric_values, text_values
-from archive.search.schema import UNDATED
-from archive.search.storage import PerGeneration
+from archive.search.backends.whoosh.column_io import numeric_values, text_values
+from archive.search.documents import UNDATED
+from archive.search.facets import VALUE_FACETS, FacetCounts, Filters
+from archive.search.generations import PerGeneration
 
-_SINGLE = ("source", "language", "year", "month")
+# Document fields with one value per article (facets, and the date's two levels);
+# and those with several (topics).
+_SINGLE = (
+    *(f.field for f in VALUE_FACETS if not f.several_per_article),
+    "year",
+    "month",
+)
+_MANY = tuple(f.field for f in VALUE_FACETS if f.several_per_article)
 _segment_cache: dict[tuple, "_Segment"] = {}
 _columns = PerGeneration()
 _lock = threading.Lock()
@@ -37,8 +45,8 @@ class Coded:
 
 
 @dataclass
-class Topics:
-    """Several topic codes per docnum: ``codes[starts[d]:starts[d + 1]]``."""
+class Several:
+    """Several codes per docnum (topics): ``codes[starts[d]:starts[d + 1]]``."""
 
     starts: np.ndarray
     codes: np.ndarray
@@ -78,11 +86,8 @@ class Columns:
     """Facet values by docnum for the whole index, and the live (not deleted) docnums."""
 
     ids: np.ndarray  # article pk per docnum
-    source: Coded
-    topics: Topics
-    language: Coded
-    year: Coded
-    month: Coded
+    single: dict[str, Coded]  # document field -> its codes (``_SINGLE``)
+    several: dict[str, Several]  # document field -> its code lists (``_MANY``)
     pub: np.ndarray  # seconds since the epoch; meaningful where ``dated``
     dated: np.ndarray
     live: np.ndarray  # live docnums, ascending
@@ -91,8 +96,8 @@ class Columns:
 @dataclass
 class _Segment:
     ids: np.ndarray
-    single: dict[str, list[str]]  # facet name -> its value for each docnum
-    topic_lists: list[tuple[str, ...]]
+    single: dict[str, list[str]]  # document field -> its value for each docnum
+    several: dict[str, list[tuple[str, ...]]]
     pub: np.ndarray
     dated: np.ndarray
 
@@ -103,7 +108,7 @@ def _read_segment(leaf) -> _Segment:
     return _Segment(
         ids=np.array([int(v) if v else 0 for v in text_values(leaf, "id")], dtype=np.int64),
         single={name: year if name == "year" else text_values(leaf, name) for name in _SINGLE},
-        topic_lists=[tuple(v.split()) for v in text_values(leaf, "topics")],
+        several={name: [tuple(v.split()) for v in text_values(leaf, name)] for name in _MANY},
         pub=np.where(dated, _publication_times(leaf), 0),
         dated=dated,
     )
@@ -132,7 +137,7 @@ def _encode(values: list[str]) -> Coded:
     return Coded(codes, list(lookup))
 
 
-def _encode_topics(lists: list[tuple[str, ...]]) -> Topics:
+def _encode_several(lists: list[tuple[str, ...]]) -> Several:
     lookup: dict[str, int] = {}
     lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     codes = np.fromiter(
@@ -141,7 +146,7 @@ def _encode_topics(lists: list[tuple[str, ...]]) -> Topics:
         count=int(lengths.sum()),
     )
     starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    return Topics(starts, codes, list(lookup))
+    return Several(starts, codes, list(lookup))
 
 
 def columns(searcher, key) -> Columns:
@@ -170,14 +175,15 @@ def _read_columns(searcher, key) -> Columns:
             live_parts.append(offset + np.fromiter(leaf.all_doc_ids(), dtype=np.int64))
         else:
             live_parts.append(np.arange(offset, offset + leaf.doc_count_all(), dtype=np.int64))
-    single = {name: _encode([v for seg in segments for v in seg.single[name]]) for name in _SINGLE}
     result = Columns(
         ids=_concat([seg.ids for seg in segments], np.int64),
-        topics=_encode_topics([t for seg in segments for t in seg.topic_lists]),
+        single={n: _encode([v for seg in segments for v in seg.single[n]]) for n in _SINGLE},
+        several={
+            n: _encode_several([t for seg in segments for t in seg.several[n]]) for n in _MANY
+        },
         pub=_concat([seg.pub for seg in segments], np.int64),
         dated=_concat([seg.dated for seg in segments], bool),
         live=_concat(live_parts, np.int64),
-        **single,
     )
     with _lock:
         for stale in [k for k in _segment_cache if k not in seen_keys]:
@@ -189,47 +195,21 @@ def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
 
-@dataclass
-class Filters:
-    sources: frozenset[str]
-    topics: frozenset[str]
-    languages: frozenset[str]
-    year: str | None  # "2025" or UNDATED
-    month: str | None  # "2025-09"
-    pub_from: int | None
-    pub_to: int | None  # exclusive
-
-    @property
-    def active(self) -> bool:
-        return bool(
-            self.sources
-            or self.topics
-            or self.languages
-            or self.year
-            or self.pub_from is not None
-            or self.pub_to is not None
-        )
-
-
-@dataclass
-class FacetCounts:
-    source: Counter
-    topic: Counter
-    language: Counter
-    date: Counter  # years, or months of the selected year
-
-
 def _checks(docs: np.ndarray, cols: Columns, f: Filters) -> dict[str, np.ndarray]:
     """For each active filter group, which of ``docs`` pass it."""
     checks: dict[str, np.ndarray] = {}
-    if f.sources:
-        checks["source"] = np.isin(cols.source.codes[docs], cols.source.code_set(f.sources))
-    if f.topics:
-        checks["topic"] = cols.topics.any_of(docs, f.topics)
-    if f.languages:
-        checks["language"] = np.isin(cols.language.codes[docs], cols.language.code_set(f.languages))
+    for facet in VALUE_FACETS:
+        wanted = f.selected(facet.name)
+        if not wanted:
+            continue
+        if facet.several_per_article:
+            checks[facet.name] = cols.several[facet.field].any_of(docs, wanted)
+        else:
+            coded = cols.single[facet.field]
+            checks[facet.name] = np.isin(coded.codes[docs], coded.code_set(wanted))
     if f.year:
-        coded, wanted = (cols.month, f.month) if f.month else (cols.year, f.year)
+        year, month = cols.single["year"], cols.single["month"]
+        coded, wanted = (month, f.month) if f.month else (year, f.year)
         checks["date"] = np.isin(coded.codes[docs], coded.code_set([wanted]))
     if f.pub_from is not None or f.pub_to is not None:
         ok = cols.dated[docs].copy()
@@ -264,16 +244,15 @@ def filter_and_count(docs, cols: Columns, f: Filters) -> tuple[np.ndarray, Facet
     def among(group: str) -> np.ndarray:
         return docs[_passing(checks, len(docs), ignore=group)] if checks else docs
 
+    counts: FacetCounts = {}
+    for facet in VALUE_FACETS:
+        column = (cols.several if facet.several_per_article else cols.single)[facet.field]
+        counts[facet.name] = column.count(among(facet.name))
     date_docs = among("date")
+    year, month = cols.single["year"], cols.single["month"]
     if f.year and f.year != UNDATED:  # months of the selected year
-        in_year = np.isin(cols.year.codes[date_docs], cols.year.code_set([f.year]))
-        date_counts = cols.month.count(date_docs[in_year])
+        in_year = np.isin(year.codes[date_docs], year.code_set([f.year]))
+        counts["date"] = month.count(date_docs[in_year])
     else:
-        date_counts = cols.year.count(date_docs)
-    counts = FacetCounts(
-        source=cols.source.count(among("source")),
-        topic=cols.topics.count(among("topic")),
-        language=cols.language.count(among("language")),
-        date=date_counts,
-    )
+        counts["date"] = year.count(date_docs)
     return passed, counts

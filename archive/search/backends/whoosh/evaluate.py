@@ -2,7 +2,7 @@
 
 Whoosh's matchers score one document at a time in Python, which over a common
 word in 60k articles costs hundreds of milliseconds. Here each term's posting
-list is read block by block into NumPy arrays; AND/OR/AND-MAYBE/AND-NOT are
+list is read as one record into NumPy arrays; AND/OR/AND-MAYBE/AND-NOT are
 array set operations; BM25 is computed for every match at once; and phrase
 positions are decoded only for documents that already contain every word (and,
 for ranking-only parts, only for documents that match the required part).
@@ -23,10 +23,10 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from archive.search.column_io import numeric_values
-from archive.search.postings import NOT_PACKED, PackedPostings, read_packed
-from archive.search.schema import PackedPositions
-from archive.search.storage import PerGeneration
+from archive.search.backends.whoosh.column_io import numeric_values
+from archive.search.backends.whoosh.postings import NOT_PACKED, PackedPostings, read_packed
+from archive.search.backends.whoosh.schema import PackedPositions
+from archive.search.generations import PerGeneration
 
 K1 = 1.2
 B = 0.75

@@ -1,17 +1,14 @@
-"""The Whoosh schema of an article document, and how an article becomes one."""
+"""The Whoosh schema of an article document, its file format, and the fields of a document."""
 
 import struct
 
-from django.utils import timezone
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE, pack_uint
 
-from archive.search import postings
-from archive.text import GramAnalyzer, WordAnalyzer
-
-UNDATED = "undated"
+from archive.search.backends.whoosh import postings
+from archive.search.backends.whoosh.analysis import GramAnalyzer, WordAnalyzer
 
 
 class ArchiveCodec(W3Codec):
@@ -101,32 +98,19 @@ def build_schema() -> Schema:
     )
 
 
-def article_document(article) -> dict:
-    """The document for one article (source and tags should be preloaded)."""
-    title = " ".join(part for part in (article.title, article.subtitle) if part)
-    body = article.body or ""
-    published = article.published_at
-    if published is not None:
-        local = timezone.localtime(published)
-        year, month, pub = (
-            str(local.year),
-            f"{local.year:04d}-{local.month:02d}",
-            int(published.timestamp()),
-        )
-    else:
-        year, month, pub = UNDATED, UNDATED, 0
-    source = article.source.resolved() if article.source_id else None
-    topics = sorted({tag.resolved().slug for tag in article.tags.all()})
+def whoosh_fields(document: dict) -> dict:
+    """An engine-neutral document (``archive.search.documents``) as this schema's fields."""
+    title, body = document["title"], document["body"]
     return {
-        "id": str(article.pk),
+        "id": str(document["id"]),
         "title": title,
         "body": body,
         "grams": f"{title}\n{body}",
         "tgrams": title,
-        "source": source.slug if source else "",
-        "topics": " ".join(topics),
-        "language": article.language or "",
-        "year": year,
-        "month": month,
-        "pub": pub,
+        "source": document["source"],
+        "topics": " ".join(document["topics"]),
+        "language": document["language"],
+        "year": document["year"],
+        "month": document["month"],
+        "pub": document["pub"],
     }

@@ -25,11 +25,13 @@ from hypothesis import strategies as st
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
 
-from archive.search import engine, storage
 from archive.search import query as q_mod
-from archive.search.indexer import WRITER_OPTIONS
-from archive.search.storage import generation_key, get_searcher
-from archive.text import GramAnalyzer, WordAnalyzer, fold, to_traditional
+from archive.search.backends.whoosh import compile, storage
+from archive.search.backends.whoosh import evaluate as engine
+from archive.search.backends.whoosh.analysis import GramAnalyzer, WordAnalyzer
+from archive.search.backends.whoosh.storage import generation_key, get_searcher
+from archive.search.backends.whoosh.writing import WRITER_OPTIONS
+from archive.text import fold, to_traditional
 from tests.conftest import SEEDS_DIR
 
 FUZZ = settings(
@@ -171,10 +173,10 @@ def test_index_has_the_shapes_the_engine_must_handle(index_dir):
     assert any(leaf.has_deletions() for leaf, _offset in leaves)
     assert searcher.doc_count() == len(DOCUMENTS) - 4
     # Both scripts, both languages: the same query finds traditional and simplified text.
-    rare_earth = whoosh_docs(searcher, q_mod.build_query(q_mod.parse("稀土")))
+    rare_earth = whoosh_docs(searcher, compile.build_query(q_mod.parse("稀土")))
     assert len(rare_earth) > 20
-    assert whoosh_docs(searcher, q_mod.build_query(q_mod.parse("稀土"))) == rare_earth
-    assert whoosh_docs(searcher, q_mod.build_query(q_mod.parse("magnets")))
+    assert whoosh_docs(searcher, compile.build_query(q_mod.parse("稀土"))) == rare_earth
+    assert whoosh_docs(searcher, compile.build_query(q_mod.parse("magnets")))
 
 
 # --- Reader queries through the parser ----------------------------------------------------
@@ -198,7 +200,7 @@ def test_engine_matches_whoosh_for_reader_queries(index_dir, q):
     parsed = q_mod.parse(q)
     if parsed.empty:
         return
-    query = q_mod.build_query(parsed)
+    query = compile.build_query(parsed)
     searcher = get_searcher()
     assert engine_docs(searcher, query) == whoosh_docs(searcher, query), (q, query)
 
@@ -270,7 +272,7 @@ def test_engine_matches_whoosh_for_phrases_of_every_document(index_dir):
         ]
         runs = re.findall(r"[\u4e00-\u9fff]{2,6}", fold(body))
         if runs:
-            queries.append(q_mod._run_required(runs[0]))
+            queries.append(compile._run_required(runs[0]))
         for query in queries:
             if isinstance(query, wq.Phrase) and len(query.words) < 2:
                 continue
@@ -284,7 +286,7 @@ def test_engine_matches_whoosh_for_phrases_of_every_document(index_dir):
 def test_whoosh_andnot_keeps_an_excluded_document(index_dir):
     """Why ``reference`` rewrites AndNot: Whoosh's matcher is wrong, the engine right."""
     searcher = get_searcher()
-    word = q_mod.build_query(q_mod.parse("o"))
+    word = compile.build_query(q_mod.parse("o"))
     excluded = wq.Term("grams", "包")
     with_bao = whoosh_docs(searcher, word) & whoosh_docs(searcher, excluded)
     assert with_bao  # documents with both

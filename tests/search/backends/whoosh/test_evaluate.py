@@ -13,13 +13,15 @@ import pytest
 from django.utils import timezone
 
 from archive.models import Article, ArticleTag, Language, Source, Tag
-from archive.search import engine, storage
 from archive.search import query as q_mod
-from archive.search.facets import Filters, columns, filter_and_count
+from archive.search.backends.whoosh import compile, storage
+from archive.search.backends.whoosh import evaluate as engine
+from archive.search.backends.whoosh.columns import columns, filter_and_count
+from archive.search.backends.whoosh.storage import generation_key, get_searcher
+from archive.search.documents import UNDATED
+from archive.search.facets import Filters
 from archive.search.indexer import rebuild
-from archive.search.schema import UNDATED
 from archive.search.service import SearchParams, search
-from archive.search.storage import generation_key, get_searcher
 from archive.text import fold
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +72,9 @@ def archive():
 
 def _matching(q: str) -> set[int]:
     searcher = get_searcher()
-    matches = engine.evaluate(searcher, generation_key(searcher), q_mod.build_query(q_mod.parse(q)))
+    matches = engine.evaluate(
+        searcher, generation_key(searcher), compile.build_query(q_mod.parse(q))
+    )
     ids = columns(searcher, generation_key(searcher)).ids
     return set(ids[matches.docs].tolist())
 
@@ -134,21 +138,28 @@ def test_relevance_scores_are_ordered_and_title_matches_first(archive):
 
 def _facet_truth(f: Filters, docs, cols):
     """The same answer as filter_and_count, one document at a time."""
-    year_of = cols.year.values
-    month_of = cols.month.values
+    year_of = cols.single["year"].values
+    month_of = cols.single["month"].values
 
     def fails(d) -> set[str]:
         out = set()
-        if f.sources and cols.source.values[cols.source.codes[d]] not in f.sources:
+        sources, chosen_topics = f.selected("source"), f.selected("topic")
+        if sources and cols.single["source"].values[cols.single["source"].codes[d]] not in sources:
             out.add("source")
         topics = {
-            cols.topics.values[c]
-            for c in cols.topics.codes[cols.topics.starts[d] : cols.topics.starts[d + 1]]
+            cols.several["topics"].values[c]
+            for c in cols.several["topics"].codes[
+                cols.several["topics"].starts[d] : cols.several["topics"].starts[d + 1]
+            ]
         }
-        if f.topics and not f.topics & topics:
+        if chosen_topics and not chosen_topics & topics:
             out.add("topic")
         if f.year:
-            value = month_of[cols.month.codes[d]] if f.month else year_of[cols.year.codes[d]]
+            value = (
+                month_of[cols.single["month"].codes[d]]
+                if f.month
+                else year_of[cols.single["year"].codes[d]]
+            )
             if value != (f.month or f.year):
                 out.add("date")
         return out
@@ -157,7 +168,7 @@ def _facet_truth(f: Filters, docs, cols):
     sources = {}
     for d in docs:
         if not fails(d) - {"source"}:
-            name = cols.source.values[cols.source.codes[d]]
+            name = cols.single["source"].values[cols.single["source"].codes[d]]
             sources[name] = sources.get(name, 0) + 1
     return passed, sources
 
@@ -177,9 +188,10 @@ def test_facet_filters_and_counts_agree_with_a_document_by_document_count(archiv
     searcher = get_searcher()
     cols = columns(searcher, generation_key(searcher))
     f = Filters(
-        sources=frozenset(filters.get("sources", ())),
-        topics=frozenset(filters.get("topics", ())),
-        languages=frozenset(),
+        values={
+            "source": frozenset(filters.get("sources", ())),
+            "topic": frozenset(filters.get("topics", ())),
+        },
         year=filters.get("year"),
         month=filters.get("month"),
         pub_from=None,
@@ -188,7 +200,7 @@ def test_facet_filters_and_counts_agree_with_a_document_by_document_count(archiv
     passed, counts = filter_and_count(cols.live, cols, f)
     expected_passed, expected_sources = _facet_truth(f, cols.live.tolist(), cols)
     assert passed.tolist() == expected_passed
-    assert dict(counts.source) == expected_sources
+    assert dict(counts["source"]) == expected_sources
 
 
 def test_facet_columns_hold_each_articles_own_source_year_and_topics(archive):
@@ -198,18 +210,22 @@ def test_facet_columns_hold_each_articles_own_source_year_and_topics(archive):
     assert sorted(cols.ids[cols.live].tolist()) == sorted(articles)
     for doc in cols.live.tolist():
         article = articles[int(cols.ids[doc])]
-        assert cols.source.values[cols.source.codes[doc]] == (
+        assert cols.single["source"].values[cols.single["source"].codes[doc]] == (
             article.source.slug if article.source else ""
         )
         local_year = timezone.localtime(article.published_at).year if article.published_at else None
-        assert cols.year.values[cols.year.codes[doc]] == (
+        assert cols.single["year"].values[cols.single["year"].codes[doc]] == (
             str(local_year) if local_year else UNDATED
         )
         assert bool(cols.dated[doc]) == (article.published_at is not None)
         if article.published_at:
             assert cols.pub[doc] == int(article.published_at.timestamp())
-        topics = cols.topics.codes[cols.topics.starts[doc] : cols.topics.starts[doc + 1]]
-        assert {cols.topics.values[c] for c in topics} == {t.slug for t in article.tags.all()}
+        topics = cols.several["topics"].codes[
+            cols.several["topics"].starts[doc] : cols.several["topics"].starts[doc + 1]
+        ]
+        assert {cols.several["topics"].values[c] for c in topics} == {
+            t.slug for t in article.tags.all()
+        }
 
 
 def _whoosh_positions(searcher, fieldname: str, term: str) -> dict[int, list[int]]:
@@ -251,7 +267,7 @@ def _answers() -> dict[str, tuple[list[int], list[float]]]:
     ids = columns(searcher, key).ids
     out = {}
     for q in QUERIES:
-        matches = engine.evaluate(searcher, key, q_mod.build_query(q_mod.parse(q)))
+        matches = engine.evaluate(searcher, key, compile.build_query(q_mod.parse(q)))
         order = np.argsort(ids[matches.docs])
         out[q] = (ids[matches.docs][order].tolist(), np.round(matches.scores[order], 9).tolist())
     return out
@@ -262,14 +278,15 @@ def test_an_index_in_whooshs_block_format_answers_alike_until_it_is_rebuilt(arch
     from whoosh.codec.whoosh3 import W3Codec
 
     from archive.search import indexer
+    from archive.search.backends.whoosh import writing
 
     packed = _answers()
-    assert indexer.index_is_current(storage.open_current())
-    old_options = {**indexer.WRITER_OPTIONS, "codec": W3Codec(compression=0)}
-    monkeypatch.setattr(indexer, "WRITER_OPTIONS", old_options)
+    assert writing.index_is_current(storage.open_current())
+    old_options = {**writing.WRITER_OPTIONS, "codec": W3Codec(compression=0)}
+    monkeypatch.setattr(writing, "WRITER_OPTIONS", old_options)
     rebuild()
     ix = storage.open_current()
-    assert not indexer.index_is_current(ix)
+    assert not writing.index_is_current(ix)
     ix.close()
     assert _answers() == packed
     monkeypatch.undo()

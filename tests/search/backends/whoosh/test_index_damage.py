@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from archive.search import storage
+from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue
 from tests.search_helpers import make_article
 

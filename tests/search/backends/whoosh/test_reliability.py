@@ -21,7 +21,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from archive.models import Article, IndexTask
-from archive.search import storage
+from archive.search import locks
+from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue
 from tests.conftest import SEEDS_DIR
 from tests.search_helpers import find, make_article
@@ -106,9 +107,9 @@ def lock_held_elsewhere(*, whoosh_writer: bool = False):
     With ``whoosh_writer`` it also keeps a Whoosh writer open on the live
     generation, so Whoosh's own ``MAIN_WRITELOCK`` is taken too.
     """
-    root = storage.index_root()
+    root = locks.index_root()
     root.mkdir(parents=True, exist_ok=True)
-    args = [str(root / storage.LOCK_FILE)]
+    args = [str(root / locks.LOCK_FILE)]
     if whoosh_writer:
         args.append(str(storage.current_dir()))
     proc = subprocess.Popen(

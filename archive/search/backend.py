@@ -1,0 +1,151 @@
+"""The boundary between the search service and a search engine.
+
+The service parses the reader's query into an engine-neutral tree
+(``archive.search.query``), turns the parameters into ``Filters`` and asks the
+backend for the matching article ids in order, with facet counts. The indexer
+(the single writer) hands the backend engine-neutral documents
+(``archive.search.documents``). Everything an engine needs beyond that lives in
+its package under ``archive.search.backends``; haystack names the one in use
+(``HAYSTACK_CONNECTIONS``) and ``get_backend()`` returns it.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+import numpy as np
+
+from archive.search.facets import FacetCounts, Filters
+from archive.search.query import ParsedQuery
+
+SORTS = ("relevance", "newest", "oldest")
+
+
+class SearchUnavailable(Exception):
+    """The index is missing or unreadable; pages answer 503."""
+
+
+class IndexBusy(Exception):
+    """Another process holds the index writer lock for longer than we wait."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What to find: a parsed query (``None``: every article), filters and an order."""
+
+    query: ParsedQuery | None
+    filters: Filters
+    sort: str = "relevance"  # one of SORTS; "relevance" without a query means "newest"
+
+
+@dataclass
+class Found:
+    """Every matching article id in result order, relevance scores, and facet counts.
+
+    Facet counts follow the site's rule: each facet counts the articles that pass
+    every *other* filter, so a reader can add a second value of the same facet.
+    """
+
+    ids: np.ndarray  # int64 article ids, in result order
+    scores: np.ndarray | None  # aligned with ``ids`` when sorted by relevance
+    counts: FacetCounts
+
+    @property
+    def total(self) -> int:
+        return len(self.ids)
+
+
+class Batch(ABC):
+    """Changes to the live index, applied together when the batch ends without error."""
+
+    @abstractmethod
+    def update(self, document: dict) -> None:
+        """Add ``document`` or replace the one with its id."""
+
+    @abstractmethod
+    def delete(self, article_id: int) -> None:
+        """Remove the document of ``article_id`` (nothing if there is none)."""
+
+
+class SearchBackend(ABC):
+    """One search engine. Reading methods are safe in any process; writing methods
+    are called only by ``archive.search.indexer``, with ``locks.writer_lock`` held."""
+
+    name: str = ""
+
+    # --- reading -------------------------------------------------------------------------
+    @abstractmethod
+    def generation(self) -> tuple:
+        """Identifies the live index contents (for caches); SearchUnavailable if none."""
+
+    @abstractmethod
+    def document_count(self) -> int:
+        """Live documents; SearchUnavailable if the index cannot be read (health checks)."""
+
+    @abstractmethod
+    def search(self, request: SearchRequest) -> Found:
+        """Every matching article; SearchUnavailable if the index cannot be read."""
+
+    @abstractmethod
+    def related(self, article_id: int, text: str, *, limit: int) -> list[int]:
+        """Ids of the articles most like ``text`` (the article's own), best first."""
+
+    @abstractmethod
+    def word_frequency(self, term: str) -> int:
+        """How many articles hold the word ``term`` (an analysed term) in title or body."""
+
+    @abstractmethod
+    def similar_words(self, term: str, *, max_distance: int) -> list[str]:
+        """Index words within ``max_distance`` edits of ``term``, most frequent first."""
+
+    @abstractmethod
+    def indexed_ids(self) -> set[int]:
+        """Article ids of every live document."""
+
+    @abstractmethod
+    def warm_up(self) -> None:
+        """Open the index and load what the first search would, if there is an index."""
+
+    # --- writing (the single writer) ----------------------------------------------------------
+    @abstractmethod
+    def exists(self) -> bool:
+        """Is there a live index (possibly empty)?"""
+
+    @abstractmethod
+    def is_current(self) -> bool:
+        """Was the live index written by this version (schema, storage format)?
+        SearchUnavailable when it cannot be read at all."""
+
+    @abstractmethod
+    def batch(self) -> AbstractContextManager[Batch]:
+        """A ``Batch`` on the live index, committed when the ``with`` block ends."""
+
+    @abstractmethod
+    def rebuild(
+        self,
+        documents: Iterable[dict],
+        *,
+        expected: int,
+        progress: Callable[[int], None] | None = None,
+        **options,
+    ) -> int:
+        """Fill a new index generation with ``documents`` (about ``expected`` of them),
+        check it holds every one written, then make it live atomically. Returns the number written. On any failure the
+        live index is untouched and the new generation is dropped. ``options`` are the
+        engine's own (ignored by engines that do not know them)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Make an empty generation live (the previous one is kept as a fallback)."""
+
+    @abstractmethod
+    def maintain(self, *, full: bool | None = None) -> str:
+        """Periodic upkeep (merging segments); returns what was done, for the log."""
+
+
+def get_backend() -> SearchBackend:
+    """The engine haystack's default connection names (``HAYSTACK_CONNECTIONS``)."""
+    from haystack import connections
+
+    return connections["default"].get_backend().archive

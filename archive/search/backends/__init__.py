@@ -1,0 +1,1 @@
+"""Search engines behind ``archive.search.backend.SearchBackend``, one package each."""

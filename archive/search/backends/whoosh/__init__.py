@@ -1,0 +1,1 @@
+"""The embedded search engine: Whoosh. The only package that imports Whoosh."""
