@@ -1,6 +1,8 @@
 """Whatever a reader types, search answers: malformed syntax is literal text."""
 
 import pytest
+from django.http import QueryDict
+from django.utils import translation
 
 from archive.models import GlossaryTerm, Language
 from archive.search.service import SearchParamError, SearchParams, params_from_query, search
@@ -131,3 +133,24 @@ def test_params_accept_site_and_api_names():
     assert params.sources == ["a", "b"]
     assert str(params.date_from) == "2025-01-01"
     assert params_from_query({"date": "undated"}).year == 0
+
+
+def test_params_read_repeated_and_aliased_names_as_links_write_them():
+    query = QueryDict("source=a&source=b,c&lang=en&language=zh-Hans&page=2&page=3&start=2024-01-01")
+    params = params_from_query(query)
+    assert params.sources == ["a", "b", "c"]
+    assert params.languages == ["en", "zh-Hans"]
+    assert params.page == 3  # a repeated single value: the last one
+    assert str(params.date_from) == "2024-01-01"
+    both = params_from_query(QueryDict("date_from=2024-02-01&start=2024-01-01"))
+    assert str(both.date_from) == "2024-02-01"  # the parameter's own name wins over its alias
+
+
+@translation.override("en")
+def test_the_first_problem_is_the_message():
+    with pytest.raises(SearchParamError, match="“page” must be between 1 and 10000"):
+        params_from_query({"page": "0"})
+    with pytest.raises(SearchParamError, match="A month needs a year"):
+        params_from_query({"month": "3"})
+    with pytest.raises(SearchParamError, match="start date is after the end date"):
+        params_from_query({"date_from": "2025-01-02", "date_to": "2025-01-01"})

@@ -1,4 +1,4 @@
-"""Search parameters: read from a query string, checked, and turned into ``Filters``.
+"""Search parameters: a query string checked by ``SearchForm``, turned into ``Filters``.
 
 The names are the search page's URL parameters (``facets.FACETS`` for the filters,
 plus ``q``, ``date``/``year``/``month``, ``start``/``end``, ``sort``, ``page``,
@@ -9,6 +9,8 @@ message for them.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,120 +74,201 @@ class SearchParams:
         )
 
 
-def _values(querydict, *names: str) -> list[str]:
-    out: list[str] = []
-    for name in names:
-        getlist = getattr(querydict, "getlist", None)
-        raw = getlist(name) if getlist else querydict.get(name, [])
-        if isinstance(raw, str):
-            raw = [raw]
-        for value in raw or []:
-            out.extend(v.strip() for v in str(value).split(",") if v.strip())
-    if len(out) > MAX_VALUES:
-        raise SearchParamError(_("Too many values for “%(name)s”.") % {"name": names[0]})
-    return list(dict.fromkeys(out))
+def _raw_values(data, name: str) -> list[str]:
+    """Every value of ``name`` in a QueryDict or a plain dict (of strings or lists)."""
+    getlist = getattr(data, "getlist", None)
+    raw = getlist(name) if getlist else data.get(name, [])
+    if isinstance(raw, str):
+        raw = [raw]
+    return [str(value) for value in raw or []]
 
 
-def _last(querydict, *names: str) -> str:
-    for name in names:
-        values = _values(querydict, name)
-        if values:
-            return values[-1]
-    return ""
+class LastValue(forms.Widget):
+    """The last value of the parameter (a link that repeats one takes the last)."""
 
-
-def _last_raw(querydict, name: str) -> str:
-    getlist = getattr(querydict, "getlist", None)
-    if getlist:
-        values = getlist(name)
+    def value_from_datadict(self, data, files, name):
+        values = _raw_values(data, name)
         return values[-1] if values else ""
-    value = querydict.get(name, "")
-    return value[-1] if isinstance(value, list) and value else value
 
 
-def _int(value: str, name: str, *, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise SearchParamError(
-            _("“%(name)s” must be a whole number, not “%(value)s”.")
-            % {"name": name, "value": value[:40]}
-        ) from None
-    if not low <= number <= high:
-        raise SearchParamError(
-            _("“%(name)s” must be between %(low)s and %(high)s.")
-            % {"name": name, "low": low, "high": high}
-        )
-    return number
+class EveryValue(forms.Widget):
+    """Every value of the parameter and its aliases, comma-separated ones split."""
+
+    def __init__(self, aliases: tuple[str, ...] = ()):
+        super().__init__()
+        self.aliases = aliases
+
+    def value_from_datadict(self, data, files, name):
+        out: list[str] = []
+        for key in (*self.aliases, name):
+            for value in _raw_values(data, key):
+                out.extend(v.strip() for v in value.split(",") if v.strip())
+        return list(dict.fromkeys(out))
 
 
-def _date(value: str, name: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise SearchParamError(
-            _("“%(name)s” must be a date written YYYY-MM-DD, not “%(value)s”.")
-            % {"name": name, "value": value[:40]}
-        ) from None
+class ChosenValues(forms.Field):
+    """The chosen values of one facet: slugs, or one of the model's choices."""
 
+    def __init__(self, facet, **kwargs):
+        self.facet = facet
+        super().__init__(required=False, widget=EveryValue(facet.aliases), **kwargs)
 
-def _facet_values(querydict, facet) -> list[str]:
-    """The chosen values of one facet, checked: slugs, or one of the model's choices."""
-    names = (*facet.aliases, facet.name)  # "lang" first: the name the API documents
-    values = _values(querydict, *names)
-    if facet.closed_values:
-        valid = {code for code, _label in Language.choices}
-        for code in values:
-            if code not in valid:
-                raise SearchParamError(
-                    _("Unknown language “%(value)s”; use one of %(valid)s.")
-                    % {"value": code[:20], "valid": ", ".join(sorted(valid))}
+    def clean(self, value) -> list[str]:
+        values = list(value or [])
+        if len(values) > MAX_VALUES:
+            shown = (*self.facet.aliases, self.facet.name)[0]
+            raise ValidationError(_("Too many values for “%(name)s”.") % {"name": shown})
+        if self.facet.closed_values:
+            valid = {code for code, _label in Language.choices}
+            for code in values:
+                if code not in valid:
+                    raise ValidationError(
+                        _("Unknown language “%(value)s”; use one of %(valid)s.")
+                        % {"value": code[:20], "valid": ", ".join(sorted(valid))}
+                    )
+            return values
+        for slug in values:
+            if len(slug) > 200 or not set(slug) <= _SLUG_CHARS:
+                raise ValidationError(
+                    _("“%(name)s” has an invalid value.") % {"name": self.facet.name}
                 )
         return values
-    for value in values:
-        if len(value) > 200 or not set(value) <= _SLUG_CHARS:
-            raise SearchParamError(_("“%(name)s” has an invalid value.") % {"name": facet.name})
-    return values
+
+
+class WholeNumber(forms.Field):
+    def __init__(self, *, low: int, high: int, label: str, **kwargs):
+        self.low, self.high, self.name = low, high, label
+        super().__init__(required=False, widget=LastValue(), **kwargs)
+
+    def clean(self, value) -> int | None:
+        if value in ("", None):
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValidationError(
+                _("“%(name)s” must be a whole number, not “%(value)s”.")
+                % {"name": self.name, "value": value[:40]}
+            ) from None
+        if not self.low <= number <= self.high:
+            raise ValidationError(
+                _("“%(name)s” must be between %(low)s and %(high)s.")
+                % {"name": self.name, "low": self.low, "high": self.high}
+            )
+        return number
+
+
+class LastOfNameOrAlias(forms.Widget):
+    """The last value of the parameter, or else of its alias."""
+
+    def __init__(self, alias: str):
+        super().__init__()
+        self.alias = alias
+
+    def value_from_datadict(self, data, files, name):
+        values = _raw_values(data, name) or _raw_values(data, self.alias)
+        return values[-1].strip() if values else ""
+
+
+class IsoDate(forms.Field):
+    """A YYYY-MM-DD date under its name or its alias (``date_from`` / ``start``)."""
+
+    def __init__(self, *, alias: str, label: str, **kwargs):
+        self.name = label
+        super().__init__(required=False, widget=LastOfNameOrAlias(alias), **kwargs)
+
+    def clean(self, value) -> dt.date | None:
+        text = value or ""
+        if not text:
+            return None
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(
+                _("“%(name)s” must be a date written YYYY-MM-DD, not “%(value)s”.")
+                % {"name": self.name, "value": text[:40]}
+            ) from None
+
+
+class SearchForm(forms.Form):
+    """The search page's parameters (the API's and the feeds' too), checked.
+
+    Parameters are read the way links write them: a repeated single value takes the
+    last one; facet values repeat or are comma-separated (``source=a,b``).
+    """
+
+    q = forms.CharField(required=False, strip=False, widget=LastValue())
+    date = forms.CharField(required=False, widget=LastValue())  # 2025, 2025-03, undated
+    year = forms.CharField(required=False, widget=LastValue())
+    month = forms.CharField(required=False, widget=LastValue())
+    date_from = IsoDate(alias="start", label="date_from")
+    date_to = IsoDate(alias="end", label="date_to")
+    sort = forms.CharField(required=False, widget=LastValue())
+    page = WholeNumber(low=1, high=MAX_PAGE, label="page")
+    page_size = WholeNumber(low=1, high=MAX_PAGE_SIZE, label="page_size")
+
+    def __init__(self, data):
+        super().__init__(data)
+        facet_fields = {f.name: ChosenValues(f) for f in VALUE_FACETS}
+        self.fields = {"q": self.fields.pop("q"), **facet_fields, **self.fields}
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"] or "relevance"
+        if sort not in SORTS:
+            raise ValidationError(
+                _("Unknown sort “%(value)s”; use relevance, newest or oldest.")
+                % {"value": sort[:20]}
+            )
+        return sort
+
+    def clean(self):
+        data = super().clean()
+        year, month = data.get("year", ""), data.get("month", "")
+        if data.get("date"):
+            year, month = (
+                (UNDATED, "") if data["date"] == UNDATED else data["date"].partition("-")[::2]
+            )
+        data["year"], data["month"] = None, None
+        try:
+            if year == UNDATED:
+                data["year"] = 0
+            elif year:
+                data["year"] = WholeNumber(low=1, high=9999, label="year").clean(year)
+            if month:
+                if not data["year"]:
+                    raise ValidationError(_("A month needs a year."))
+                data["month"] = WholeNumber(low=1, high=12, label="month").clean(month)
+        except ValidationError as error:
+            self.add_error("date", error)
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The start date is after the end date."))
+        return data
+
+    def params(self) -> SearchParams:
+        """The checked parameters; SearchParamError with the first problem's message."""
+        if not self.is_valid():
+            first = next(iter(self.errors.values()))
+            raise SearchParamError(first[0])
+        data = self.cleaned_data
+        params = SearchParams(
+            q=data["q"] or "",
+            year=data["year"],
+            month=data["month"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            sort=data["sort"],
+            page=data["page"] or 1,
+            page_size=data["page_size"] or 20,
+        )
+        for facet in VALUE_FACETS:
+            setattr(params, facet.params_attr, data[facet.name])
+        return params
 
 
 def params_from_query(querydict) -> SearchParams:
     """Validate a GET query (QueryDict or dict); SearchParamError with a readable message."""
-    params = SearchParams()
-    params.q = str(_last_raw(querydict, "q") or "")
-    for facet in VALUE_FACETS:
-        setattr(params, facet.params_attr, _facet_values(querydict, facet))
-    date_value = _last(querydict, "date")
-    year, month = _last(querydict, "year"), _last(querydict, "month")
-    if date_value:
-        if date_value == UNDATED:
-            year, month = UNDATED, ""
-        else:
-            year, _sep, month = date_value.partition("-")
-    if year == UNDATED:
-        params.year = 0
-    elif year:
-        params.year = _int(year, "year", low=1, high=9999)
-    if month:
-        if not params.year:
-            raise SearchParamError(_("A month needs a year."))
-        params.month = _int(month, "month", low=1, high=12)
-    params.date_from = _date(_last(querydict, "date_from", "start"), "date_from")
-    params.date_to = _date(_last(querydict, "date_to", "end"), "date_to")
-    if params.date_from and params.date_to and params.date_from > params.date_to:
-        raise SearchParamError(_("The start date is after the end date."))
-    sort = _last(querydict, "sort") or "relevance"
-    if sort not in SORTS:
-        raise SearchParamError(
-            _("Unknown sort “%(value)s”; use relevance, newest or oldest.") % {"value": sort[:20]}
-        )
-    params.sort = sort
-    page = _last(querydict, "page")
-    params.page = _int(page, "page", low=1, high=MAX_PAGE) if page else 1
-    size = _last(querydict, "page_size")
-    params.page_size = _int(size, "page_size", low=1, high=MAX_PAGE_SIZE) if size else 20
-    return params
+    return SearchForm(querydict).params()
 
 
 def _day_start(day: dt.date) -> int:
