@@ -154,3 +154,9 @@ def test_the_first_problem_is_the_message():
         params_from_query({"month": "3"})
     with pytest.raises(SearchParamError, match="start date is after the end date"):
         params_from_query({"date_from": "2025-01-02", "date_to": "2025-01-01"})
+
+
+def test_an_unknown_one_letter_word_finds_nothing_without_an_error():
+    make_article("经济", "经济")
+    assert run("q").total == 0
+    assert run("S").suggestion is None

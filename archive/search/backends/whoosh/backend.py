@@ -80,6 +80,8 @@ class WhooshBackend(SearchBackend):
             return max(searcher.doc_frequency("body", term), searcher.doc_frequency("title", term))
 
     def similar_words(self, term: str, *, max_distance: int) -> list[str]:
+        if len(term) < 2:  # Whoosh's suggester needs more than its one-letter prefix
+            return []
         with storage.reading_index():
             searcher, _key = self._searcher()
             return searcher.suggest("body", term, limit=1, maxdist=max_distance, prefix=1)
