@@ -34,9 +34,10 @@ class ArticleIndex(indexes.SearchIndex, indexes.Indexable):
         return "updated_at"
 
     def prepare(self, obj) -> dict:
-        """haystack's own keys plus the archive's document, field for field."""
+        """haystack's own keys (its ``id`` is "archive.article.<pk>") plus the archive's
+        document, field for field."""
         data = super().prepare(obj)
         document = article_document(obj)
-        data.update(document)
+        data.update({key: value for key, value in document.items() if key != "id"})
         data["text"] = f"{document['title']}\n{document['body']}"
         return data

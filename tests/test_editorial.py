@@ -6,37 +6,17 @@ from django.core.exceptions import ValidationError
 
 from archive import editorial
 from archive.models import (
-    Article,
     ArticleTag,
     GlossaryTerm,
     IndexTask,
-    Language,
     Source,
     Tag,
     TagExclusion,
     TagOrigin,
 )
+from tests.factories import make_article, make_tag, topics
 
 pytestmark = pytest.mark.django_db
-
-
-def make_article(title="稀土产业", *, source=None, external_id=None, language=Language.SIMPLIFIED):
-    return Article.objects.create(
-        title=title,
-        body=f"{title}。",
-        language=language,
-        source=source,
-        external_id=external_id or f"id-{Article.objects.count() + 1}",
-        fingerprint="f",
-    )
-
-
-def make_tag(slug, name_zh=None, name_en=None):
-    return Tag.objects.create(slug=slug, name_zh=name_zh or slug, name_en=name_en or slug)
-
-
-def topics(article) -> dict[str, str]:
-    return {row.tag.slug: row.origin for row in ArticleTag.objects.filter(article=article)}
 
 
 def queued() -> set[int]:

@@ -116,8 +116,13 @@ class ChosenValues(forms.Field):
     def clean(self, value) -> list[str]:
         values = list(value or [])
         if len(values) > MAX_VALUES:
-            shown = (*self.facet.aliases, self.facet.name)[0]
-            raise ValidationError(_("Too many values for “%(name)s”.") % {"name": shown})
+            raise ValidationError(
+                _(
+                    "A search can filter on at most %(max)s values of “%(name)s”; "
+                    "this address has %(count)s."
+                )
+                % {"max": MAX_VALUES, "name": self.facet.name, "count": len(values)}
+            )
         if self.facet.closed_values:
             valid = {code for code, _label in Language.choices}
             for code in values:
@@ -190,6 +195,17 @@ class IsoDate(forms.Field):
             ) from None
 
 
+class QueryText(forms.Field):
+    """The reader's query as typed: any text (control characters included; the
+    query parser reads them as spaces), never an error."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, widget=LastValue(), **kwargs)
+
+    def clean(self, value) -> str:
+        return str(value or "")
+
+
 class SearchForm(forms.Form):
     """The search page's parameters (the API's and the feeds' too), checked.
 
@@ -197,7 +213,7 @@ class SearchForm(forms.Form):
     last one; facet values repeat or are comma-separated (``source=a,b``).
     """
 
-    q = forms.CharField(required=False, strip=False, widget=LastValue())
+    q = QueryText()
     date = forms.CharField(required=False, widget=LastValue())  # 2025, 2025-03, undated
     year = forms.CharField(required=False, widget=LastValue())
     month = forms.CharField(required=False, widget=LastValue())

@@ -14,20 +14,15 @@ from dataclasses import dataclass
 
 from django.http import QueryDict
 from django.utils.formats import date_format
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from archive.models import Language, Source, Tag
 from archive.search import service
+from archive.search.facets import FACETS, VALUE_FACETS
 
-FACET_NAMES = {
-    "topic": _("Topic"),
-    "source": _("Source"),
-    "language": _("Language"),
-    "date": _("Date"),
-}
-FACET_ORDER = ["topic", "source", "language", "date"]
-MULTI_VALUE = {"topic", "source", "language"}
+FACET_NAMES = {facet.name: facet.label for facet in FACETS}
+FACET_ORDER = [facet.name for facet in FACETS]
+MULTI_VALUE = {facet.name for facet in VALUE_FACETS}
 SORT_CHOICES = [
     ("relevance", _("Relevance")),
     ("newest", _("Newest first")),
@@ -35,7 +30,11 @@ SORT_CHOICES = [
 ]
 RANGE_PARAMS = {"start": _("From"), "end": _("To")}
 FACET_LIMIT = 15  # values shown per facet; selected ones are always shown
-ALIASES = {"lang": "language", "date_from": "start", "date_to": "end"}
+ALIASES = {
+    **{alias: facet.name for facet in FACETS for alias in facet.aliases},
+    "date_from": "start",
+    "date_to": "end",
+}
 
 
 @dataclass(frozen=True)
@@ -64,13 +63,13 @@ class Chip:
 
 def search_query(query: QueryDict) -> tuple[QueryDict, bool]:
     """The query with each filter's values split at commas and repeats dropped
-    (``lang`` read as ``language``), and whether it asks for ``page=last``
-    (then dropped). SearchParamError when one filter has too many values.
+    (aliases such as ``lang`` read as their facet), and whether it asks for
+    ``page=last`` (then dropped).
     """
     out = QueryDict(mutable=True)
     filters: dict[str, list[str]] = {}
     for key, values in query.lists():
-        name = "language" if key == "lang" else key
+        name = ALIASES.get(key, key)
         if name not in MULTI_VALUE:
             out.setlist(key, values)
             continue
@@ -78,15 +77,7 @@ def search_query(query: QueryDict) -> tuple[QueryDict, bool]:
         filters.setdefault(name, []).extend(split)
         out.setlist(name, [])  # keeps the parameter's place in links
     for name, values in filters.items():
-        unique = list(dict.fromkeys(values))
-        if len(unique) > service.MAX_VALUES:
-            raise service.SearchParamError(
-                gettext(
-                    "A search can filter on at most %(max)s values of “%(name)s”; "
-                    "this address has %(count)s."
-                )
-                % {"max": service.MAX_VALUES, "name": name, "count": len(unique)}
-            )
+        unique = list(dict.fromkeys(values))  # too many: params_from_query says so
         if unique:
             out.setlist(name, unique)
         else:

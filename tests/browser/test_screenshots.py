@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 
 from archive.search.indexer import drain_queue
-from tests.test_views import make_archive, make_article
+from tests.factories import make_archive, numbered_article
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,7 @@ def test_screenshots_of_main_pages(
     cache.clear()
     data = make_archive()
     for n in range(10, 36):
-        make_article(
+        numbered_article(
             n,
             title=f"包头稀土产业园区第{n}期项目开工",
             body="包头市稀土高新区今天举行项目集中开工仪式，涉及稀土新材料、永磁电机等领域。",

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from archive.search.indexer import drain_queue
-from tests.test_views import make_archive, make_article
+from tests.factories import make_archive, numbered_article
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,7 +14,7 @@ def indexed(transactional_db):
     cache.clear()
     data = make_archive()
     for n in range(10, 40):
-        make_article(
+        numbered_article(
             n, title=f"稀土产业新闻 {n}", body=f"稀土产业第{n}条消息。", source=data["xinhua"]
         )
     drain_queue()

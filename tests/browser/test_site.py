@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.core.cache import cache
 
-from tests.test_views import make_archive, make_article
+from tests.factories import make_archive, numbered_article
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +15,7 @@ def archive(transactional_db):
     cache.clear()
     data = make_archive()
     for n in range(10, 40):
-        make_article(n, title=f"稀土产业新闻 {n}", source=data["xinhua"])
+        numbered_article(n, title=f"稀土产业新闻 {n}", source=data["xinhua"])
     yield data
     cache.clear()
 

@@ -15,7 +15,7 @@ from archive.search.backends.whoosh import storage
 from archive.search.haystack_engine import UnsupportedQuery
 from archive.search.indexer import drain_queue
 from archive.search.related import related_articles
-from tests.search_helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +166,21 @@ def test_haystacks_own_clear_command_goes_through_our_generations(archive):
     call_command(clear_index.Command(), "--noinput", stdout=StringIO())
     assert SearchQuerySet().count() == 0
     assert before.is_dir() and storage.index_root().is_dir()
+
+
+def test_the_declared_search_index_has_the_documents_fields(archive):
+    from haystack import connections as haystack_connections
+
+    from archive.search.documents import article_document
+
+    index = haystack_connections["default"].get_unified_index().get_index(type(archive["a"]))
+    document = article_document(archive["a"])
+    assert set(document) - {"id"} <= set(index.fields)  # haystack names the id itself
+    prepared = index.full_prepare(archive["a"])
+    assert prepared["id"] == f"archive.article.{archive['a'].pk}"
+    assert {k: prepared[k] for k in ("source", "language", "year", "month")} == {
+        "source": "xinhua",
+        "language": "zh-Hans",
+        "year": "2024",
+        "month": "2024-05",
+    }

@@ -4,7 +4,7 @@ import pytest
 from django.db import transaction
 
 from archive.models import Article, ArticleTag, IndexTask, Source, Tag
-from tests.search_helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
 

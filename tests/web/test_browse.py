@@ -7,6 +7,7 @@ from django.core.cache import cache
 
 from archive.models import Article, ArticleTag, Language, Source, Tag
 from archive.web import browse
+from tests.factories import numbered_article
 
 pytestmark = pytest.mark.django_db
 
@@ -18,18 +19,6 @@ def _fresh_cache():
     cache.clear()
 
 
-def article(n: int, **fields) -> Article:
-    defaults = {
-        "title": f"文章 {n}",
-        "body": f"第一段 {n}\n第二段 {n}",
-        "language": Language.SIMPLIFIED,
-        "published_at": datetime(2025, 3, 10, tzinfo=UTC),
-        "external_id": f"b-{n}",
-        "fingerprint": f"fp-{n}",
-    }
-    return Article.objects.create(**{**defaults, **fields})
-
-
 def test_topic_and_source_counts_skip_empty_and_merged_ones_biggest_first():
     xinhua = Source.objects.create(name="新华社", slug="xinhua")
     cctv = Source.objects.create(name="央视网", slug="cctv")
@@ -39,29 +28,29 @@ def test_topic_and_source_counts_skip_empty_and_merged_ones_biggest_first():
     health = Tag.objects.create(name_zh="卫生", name_en="Health", slug="health")
     Tag.objects.create(name_zh="无", name_en="None", slug="unused")
     for n in range(3):
-        a = article(n, source=xinhua)
+        a = numbered_article(n, source=xinhua)
         ArticleTag.objects.create(article=a, tag=economy)
-    ArticleTag.objects.create(article=article(3, source=cctv), tag=health)
-    article(4, source=old)
+    ArticleTag.objects.create(article=numbered_article(3, source=cctv), tag=health)
+    numbered_article(4, source=old)
     assert [(s.slug, s.count) for s in browse.source_counts()] == [("xinhua", 3), ("cctv", 1)]
     assert [(t.slug, t.count) for t in browse.topic_counts()] == [("economy", 3), ("health", 1)]
     assert [t.slug for t in browse.topic_counts(limit=1)] == ["economy"]
 
 
 def test_language_counts_most_common_first_with_labels():
-    article(1)
-    article(2)
-    article(3, language=Language.ENGLISH)
+    numbered_article(1)
+    numbered_article(2)
+    numbered_article(3, language=Language.ENGLISH)
     counts = browse.language_counts(articles=Article.objects.all())
     assert [(code, n) for code, _label, n in counts] == [("zh-Hans", 2), ("en", 1)]
 
 
 def test_date_archive_groups_by_month_in_the_archive_time_zone():
     # 20:00 UTC on 31 January is already 1 February in Shanghai (the archive's zone).
-    article(1, published_at=datetime(2025, 1, 31, 20, 0, tzinfo=UTC))
-    article(2, published_at=datetime(2025, 1, 15, tzinfo=UTC))
-    article(3, published_at=datetime(2024, 12, 1, 12, 0, tzinfo=UTC))
-    article(4, published_at=None)
+    numbered_article(1, published_at=datetime(2025, 1, 31, 20, 0, tzinfo=UTC))
+    numbered_article(2, published_at=datetime(2025, 1, 15, tzinfo=UTC))
+    numbered_article(3, published_at=datetime(2024, 12, 1, 12, 0, tzinfo=UTC))
+    numbered_article(4, published_at=None)
     years = browse.date_archive()
     assert [(y.year, y.count) for y in years] == [(2025, 2), (2024, 1)]
     assert [(m.month, m.count) for m in years[0].months] == [
@@ -78,14 +67,14 @@ def test_month_range_covers_december_and_year_one():
 
 
 def test_articles_between_uses_the_bounds_it_is_given():
-    inside = article(1, published_at=datetime(2025, 3, 1, tzinfo=UTC))
-    article(2, published_at=datetime(2025, 4, 1, tzinfo=UTC))
+    inside = numbered_article(1, published_at=datetime(2025, 3, 1, tzinfo=UTC))
+    numbered_article(2, published_at=datetime(2025, 4, 1, tzinfo=UTC))
     start, end = browse.month_range(year=2025, month=3)
     assert list(browse.articles_between(start=start, end=end)) == [inside]
 
 
 def test_article_reading_converts_between_scripts_only_when_asked():
-    simplified = article(1, title="经济发展", body="国家经济")
+    simplified = numbered_article(1, title="经济发展", body="国家经济")
     reading = browse.article_reading(article=simplified, script="hant")
     assert (reading.title, reading.paragraphs, reading.lang) == (
         "經濟發展",
@@ -95,17 +84,17 @@ def test_article_reading_converts_between_scripts_only_when_asked():
     assert reading.converted and reading.script == "hant"
     same = browse.article_reading(article=simplified, script="hans")
     assert same.title == "经济发展" and not same.converted and same.lang == "zh-Hans"
-    english = article(2, title="Economy", body="Text", language=Language.ENGLISH)
+    english = numbered_article(2, title="Economy", body="Text", language=Language.ENGLISH)
     assert not browse.article_reading(article=english, script="hant").converted
 
 
 def test_home_summary_counts_are_cached_but_names_read_fresh():
     tag = Tag.objects.create(name_zh="经济", name_en="Economy", slug="economy")
-    ArticleTag.objects.create(article=article(1), tag=tag)
+    ArticleTag.objects.create(article=numbered_article(1), tag=tag)
     first = browse.home_summary()
     assert first["total"] == 1 and [t.count for t in first["topics"]] == [1]
     Tag.objects.filter(pk=tag.pk).update(name_zh="经济新闻")
     again = browse.home_summary()
     assert [t.name_zh for t in again["topics"]] == ["经济新闻"]
-    ArticleTag.objects.create(article=article(2), tag=tag)  # the archive changed
+    ArticleTag.objects.create(article=numbered_article(2), tag=tag)  # the archive changed
     assert browse.home_summary()["topics"][0].count == 2

@@ -5,25 +5,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from archive.models import Article, Language, Source, Tag
+from archive.models import Source, Tag
+from tests.factories import numbered_article
 
 pytestmark = pytest.mark.django_db
 
 
 def locations(response) -> list[str]:
     return re.findall(r"<loc>([^<]+)</loc>", response.content.decode())
-
-
-def make_article(n: int, **fields) -> Article:
-    defaults = {
-        "title": f"文章 {n}",
-        "body": f"正文 {n}",
-        "language": Language.SIMPLIFIED,
-        "published_at": datetime(2025, 3, 10, tzinfo=UTC),
-        "external_id": f"s-{n}",
-        "fingerprint": f"fp-{n}",
-    }
-    return Article.objects.create(**{**defaults, **fields})
 
 
 def test_sitemap_index_links_every_section(client):
@@ -35,7 +24,7 @@ def test_sitemap_index_links_every_section(client):
 
 
 def test_article_sitemap_lists_every_article_url(client):
-    made = [make_article(n) for n in range(3)]
+    made = [numbered_article(n) for n in range(3)]
     response = client.get("/sitemap-articles.xml")
     assert response.status_code == 200
     assert sorted(locations(response)) == sorted(
@@ -54,7 +43,7 @@ def test_topic_and_source_sitemaps_leave_out_merged_ones(client):
 
 
 def test_page_sitemap_lists_the_date_archive(client):
-    make_article(1, published_at=datetime(2024, 5, 2, tzinfo=UTC))
+    numbered_article(1, published_at=datetime(2024, 5, 2, tzinfo=UTC))
     pages = locations(client.get("/sitemap-pages.xml"))
     assert "http://testserver/" in pages and "http://testserver/topics/" in pages
     assert "http://testserver/archive/2024/" in pages

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue
-from tests.search_helpers import make_article
+from tests.factories import make_article
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 

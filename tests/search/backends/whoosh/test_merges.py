@@ -7,7 +7,8 @@ from archive.search import indexer
 from archive.search.backend import get_backend
 from archive.search.backends.whoosh import writing
 from archive.search.indexer import drain_queue
-from tests.search_helpers import find, make_article
+from tests.factories import make_article
+from tests.search_helpers import find
 
 pytestmark = pytest.mark.django_db
 

@@ -24,9 +24,10 @@ from archive.models import Article, IndexTask
 from archive.search import locks
 from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue
+from tests.admin.test_admin import change_form_data
 from tests.conftest import SEEDS_DIR
-from tests.search_helpers import find, make_article
-from tests.test_admin import change_form_data
+from tests.factories import make_article
+from tests.search_helpers import find
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_search_state")]
 

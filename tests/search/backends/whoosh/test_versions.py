@@ -10,7 +10,8 @@ from whoosh.formats import Positions
 from archive.search import locks
 from archive.search.backends.whoosh import storage
 from archive.search.backends.whoosh.schema import build_schema
-from tests.search_helpers import find, make_article
+from tests.factories import make_article
+from tests.search_helpers import find
 
 pytestmark = pytest.mark.django_db
 

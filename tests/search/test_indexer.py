@@ -11,7 +11,8 @@ from archive.search import locks
 from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue, rebuild
 from archive.search.service import SearchParams, SearchUnavailable, search
-from tests.search_helpers import find, make_article, run
+from tests.factories import make_article
+from tests.search_helpers import find, run
 
 pytestmark = pytest.mark.django_db
 

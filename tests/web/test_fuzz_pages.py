@@ -4,7 +4,7 @@
 request line is longer than the limit), never shows live markup from the input
 or the archive, and says what happened: a result count, the reason for a 400,
 "Page not found", a JSON ``error``, or a well-formed feed. The archive and its
-index are built once for the module. (tests/test_security.py keeps its own,
+index are built once for the module. (tests/web/test_security.py keeps its own,
 smaller fuzz runs of the search endpoints.)
 """
 
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from archive.models import Article, ArticleTag, IndexTask, Language, Source, Tag
 from archive.search.indexer import drain_queue
 from archive.web.request_limits import MAX_REQUEST_LINE, request_line_length
-from tests.test_security import assert_no_live_markup
+from tests.web.test_security import assert_no_live_markup
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from archive.models import Article, Source
-from tests.test_views import make_archive, make_article
+from tests.factories import make_archive, numbered_article
 
 pytestmark = pytest.mark.django_db
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -54,7 +54,7 @@ def test_feed_for_unknown_topic_is_404(client):
 
 def test_feed_escapes_untrusted_text(client):
     source = Source.objects.create(name="<b>Evil</b>", slug="evil")
-    make_article(1, title="<script>alert(1)</script> & more", source=source)
+    numbered_article(1, title="<script>alert(1)</script> & more", source=source)
     response = client.get("/feeds/sources/evil/")
     assert b"<script>" not in response.content
     assert rss_titles(response) == ["<script>alert(1)</script> & more"]
@@ -62,6 +62,6 @@ def test_feed_escapes_untrusted_text(client):
 
 def test_feed_is_limited_in_size(client):
     for n in range(40):
-        make_article(n)
+        numbered_article(n)
     assert len(rss_titles(client.get("/feeds/latest/"))) == 30
     assert Article.objects.count() == 40

@@ -1,7 +1,7 @@
 """Hostile input against the public site: fuzzed search, stored and reflected XSS, headers.
 
 Covers RELIABILITY.md §8 S4/S5/S7/S8 (fuzz), S10/W7 (XSS), W2/W3/W4 (headers and
-protocol hygiene) where tests/test_views.py, test_api.py and test_admin.py do not already.
+protocol hygiene) where tests/web/test_views.py, test_api.py and test_admin.py do not already.
 """
 
 import json
@@ -441,7 +441,7 @@ def test_security_headers_on_every_kind_of_page(client):
             assert directive in csp, (url, directive)
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, url
     # The Server header comes from gunicorn or nginx, not Django: checked on real
-    # responses in tests/test_deploy_nginx.py (test_no_server_version_from_nginx_or_gunicorn).
+    # responses in tests/deploy/test_nginx.py (test_no_server_version_from_nginx_or_gunicorn).
 
 
 def test_https_deployment_sends_hsts_and_secure_cookies(client, settings):
@@ -498,7 +498,7 @@ def test_private_files_are_not_served(client, url):
     assert b"SECRET_KEY" not in response.content
 
 
-@pytest.mark.urls("tests.test_security")
+@pytest.mark.urls("tests.web.test_security")
 def test_server_error_page_is_generic(settings):
     settings.DEBUG = False
     client = Client(raise_request_exception=False)
@@ -775,7 +775,7 @@ LONG_QUERY = "经" * 201
 
 
 def _shortened_search(client, language: str):
-    from tests.search_helpers import make_article
+    from tests.factories import make_article
 
     make_article("经济改革", "经济改革继续推进。")
     drain_queue()
@@ -804,7 +804,7 @@ def test_search_201_characters_notice_is_in_chinese_in_the_chinese_interface(cli
 
 
 # --- W3: a server error reaches the operator ---------------------------------------------
-@pytest.mark.urls("tests.test_security")
+@pytest.mark.urls("tests.web.test_security")
 def test_server_error_is_logged_with_its_stack_and_mailed_to_admins(settings, caplog, mailoutbox):
     settings.DEBUG = False
     settings.ADMINS = [("Ops", "ops@example.org")]

@@ -4,7 +4,8 @@ import pytest
 
 from archive.models import Language
 from archive.search.highlight import highlight, snippet
-from tests.search_helpers import make_article, run
+from tests.factories import make_article
+from tests.search_helpers import run
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ import pytest
 
 from archive.audit import scan
 
-DATA = Path(__file__).with_name("data")
+DATA = Path(__file__).parents[1] / "data"
 WAPITI_REPORT = DATA / "wapiti-public.json"
 
 

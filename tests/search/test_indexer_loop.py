@@ -17,8 +17,8 @@ from archive.search.backend import get_backend
 from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue
 from archive.search.service import SearchParams, search
-from tests.search_helpers import make_article
-from tests.test_admin import change_form_data
+from tests.admin.test_admin import change_form_data
+from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
 

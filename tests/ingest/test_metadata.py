@@ -7,7 +7,7 @@ with its reason and counted, and never stops the good one from loading.
 import pytest
 
 from archive.models import Article
-from tests.test_ingest_hostile import load
+from tests.ingest.test_hostile import load
 
 pytestmark = pytest.mark.django_db
 

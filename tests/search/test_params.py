@@ -6,7 +6,8 @@ from django.utils import translation
 
 from archive.models import GlossaryTerm, Language
 from archive.search.service import SearchParamError, SearchParams, params_from_query, search
-from tests.search_helpers import find, make_article, run
+from tests.factories import make_article
+from tests.search_helpers import find, run
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 import pytest
 from django.core.cache import cache
 
-from archive.models import Article, ArticleTag, DatePrecision, Language, Source, Tag
+from archive.models import Article, ArticleTag, Source, Tag
 from archive.search.indexer import drain_queue
+from tests.factories import make_archive, numbered_article
 
 pytestmark = pytest.mark.django_db
 
@@ -20,71 +21,6 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-def make_article(n: int, **fields) -> Article:
-    defaults = {
-        "title": f"文章 {n}",
-        "body": f"第一段 {n}\n第二段 {n}",
-        "language": Language.SIMPLIFIED,
-        "published_at": datetime(2025, 9, 6, 2, 30, tzinfo=UTC),
-        "date_precision": DatePrecision.MINUTE,
-        "external_id": f"t-{n}",
-        "fingerprint": f"fp-{n}",
-    }
-    return Article.objects.create(**{**defaults, **fields})
-
-
-def make_archive() -> dict:
-    """A small archive: simplified, traditional and English articles, two topics, three sources."""
-    xinhua = Source.objects.create(name="新华社", name_en="Xinhua", slug="xinhua")
-    mohw = Source.objects.create(name="衛生福利部", name_en="Ministry of Health", slug="mohw")
-    reuters = Source.objects.create(name="Reuters", slug="reuters")
-    economy = Tag.objects.create(name_zh="经济", name_en="Economy", slug="economy")
-    health = Tag.objects.create(name_zh="卫生", name_en="Health", slug="health")
-    hans = make_article(
-        1,
-        title="内蒙古打造稀土交易中心",
-        subtitle="包头稀土产业升级",
-        body="包头市人民政府发布稀土产业规划。\n稀土交易所将升级为国家级交易所。",
-        source=xinhua,
-        authors=["彭强"],
-        original_source="21世纪经济报道",
-        source_file="seeds/000_e5c6d7836d39fef1.txt",
-        quality_notes=["repaired encoding (gbk)"],
-        published_at=datetime(2021, 12, 13, 5, 5, tzinfo=UTC),
-    )
-    hant = make_article(
-        2,
-        title="衛生福利部發布疫苗接種統計",
-        body="衛生福利部今日發布疫苗接種統計。\n民眾可於網站查詢。",
-        language=Language.TRADITIONAL,
-        source=mohw,
-        date_precision=DatePrecision.DAY,
-        published_at=datetime(2021, 3, 1, 16, 0, tzinfo=UTC),  # 2 March in Taipei/Shanghai
-    )
-    en = make_article(
-        3,
-        title="Rare earth prices rise",
-        body="Prices of rare earth metals rose sharply.\nTraders in Baotou said demand was strong.",
-        language=Language.ENGLISH,
-        source=reuters,
-        published_at=datetime(1987, 3, 2, 9, 15, tzinfo=UTC),
-        url="https://example.com/rare-earth",
-    )
-    ArticleTag.objects.create(article=hans, tag=economy)
-    ArticleTag.objects.create(article=en, tag=economy)
-    ArticleTag.objects.create(article=hant, tag=health)
-    return {
-        "hans": hans,
-        "hant": hant,
-        "en": en,
-        "xinhua": xinhua,
-        "mohw": mohw,
-        "reuters": reuters,
-        "economy": economy,
-        "health": health,
-    }
 
 
 def text_of(response) -> str:
@@ -247,7 +183,7 @@ def test_article_missing_is_404_in_site_style(client, path):
 def test_untrusted_names_and_text_are_escaped(client):
     source = Source.objects.create(name='"><img src=x onerror=alert(1)>', slug="evil")
     tag = Tag.objects.create(name_zh="<script>alert(1)</script>", name_en="x", slug="evil-tag")
-    article = make_article(
+    article = numbered_article(
         9,
         title="<script>alert(2)</script>",
         body="经济 <img src=x onerror=alert(3)//",
@@ -274,7 +210,7 @@ def test_untrusted_names_and_text_are_escaped(client):
 def test_source_and_topic_pages_paginate(client):
     data = make_archive()
     for n in range(10, 35):
-        make_article(n, source=data["xinhua"])
+        numbered_article(n, source=data["xinhua"])
     page1 = text_of(client.get("/sources/xinhua/", **EN))
     assert "26 articles" in page1 and "Page 1 of 2" in page1
     assert 'href="?page=2"' in page1
@@ -307,7 +243,7 @@ def test_list_page_past_the_end_is_a_friendly_400(client):
 def test_date_archive_uses_the_archive_time_zone(client):
     data = make_archive()
     # 31 August 20:00 UTC is already 1 September in Shanghai
-    late = make_article(
+    late = numbered_article(
         50, title="九月第一篇", published_at=datetime(2025, 8, 31, 20, 0, tzinfo=UTC)
     )
     september = text_of(client.get("/archive/2025/9/", **ZH))
@@ -319,8 +255,8 @@ def test_date_archive_uses_the_archive_time_zone(client):
 
 
 def test_date_archive_first_and_last_years_are_served(client):
-    first = make_article(60, title="公元元年", published_at=datetime(1, 1, 1, 12, tzinfo=UTC))
-    last = make_article(61, title="九九九八年", published_at=datetime(9998, 12, 31, tzinfo=UTC))
+    first = numbered_article(60, title="公元元年", published_at=datetime(1, 1, 1, 12, tzinfo=UTC))
+    last = numbered_article(61, title="九九九八年", published_at=datetime(9998, 12, 31, tzinfo=UTC))
     for path, article in [
         ("/archive/1/", first),
         ("/archive/1/1/", first),
@@ -434,7 +370,7 @@ def test_search_mixed_language_query_finds_both_languages(client):
 def test_search_pagination_keeps_every_filter(client):
     data = make_archive()
     for n in range(10, 35):
-        make_article(n, title=f"稀土新闻 {n}", source=data["xinhua"])
+        numbered_article(n, title=f"稀土新闻 {n}", source=data["xinhua"])
     drain_queue()
     html = text_of(client.get("/search/", {"q": "稀土", "source": "xinhua", "sort": "newest"}))
     assert 'href="?q=%E7%A8%80%E5%9C%9F&amp;source=xinhua&amp;sort=newest&amp;page=2"' in html
@@ -491,7 +427,7 @@ def test_search_echoes_queries_escaped(client):
 
 
 def test_search_snippet_escapes_stored_html(client):
-    make_article(70, title="经济新闻", body="经济 <img src=x onerror=alert(1)//")
+    numbered_article(70, title="经济新闻", body="经济 <img src=x onerror=alert(1)//")
     drain_queue()
     html = text_of(client.get("/search/", {"q": "经济"}))
     assert "&lt;img" in html and "<img src=x" not in html
@@ -519,11 +455,11 @@ def test_search_feed_follows_the_query(client):
 
 def test_article_page_lists_related_articles(client):
     data = make_archive()
-    related = make_article(
+    related = numbered_article(
         80, title="包头稀土交易所升级", body="包头稀土交易所升级为国家级交易所。稀土产业。"
     )
     for n in range(81, 95):  # unrelated articles, so the shared words stand out
-        make_article(n, title=f"Weather report {n}", body="Rain tomorrow.", language="en")
+        numbered_article(n, title=f"Weather report {n}", body="Rain tomorrow.", language="en")
     drain_queue()
     html = text_of(client.get(data["hans"].get_absolute_url()))
     assert related.get_absolute_url() in html.split('class="related"')[1]
@@ -551,7 +487,7 @@ def test_too_many_parameters_is_a_friendly_400(client):
 def many_articles(data: dict, count: int = 25) -> list[Article]:
     """``count`` indexed articles about 稀土 from Xinhua, one a day, oldest first."""
     made = [
-        make_article(
+        numbered_article(
             n,
             title=f"稀土新闻 {n}",
             source=data["xinhua"],

@@ -25,6 +25,7 @@ from archive.models import (
 from archive.search import locks
 from archive.search.backends.whoosh import storage
 from archive.search.indexer import drain_queue
+from tests.factories import make_article, make_tag, topics
 
 pytestmark = pytest.mark.django_db
 
@@ -58,26 +59,6 @@ def boss_client(client, superuser):
 def editor_client(client, editor):
     client.force_login(editor)
     return client
-
-
-def make_article(title, *, source=None, language=Language.SIMPLIFIED, **fields):
-    return Article.objects.create(
-        title=title,
-        body=f"{title}。",
-        language=language,
-        source=source,
-        external_id=fields.pop("external_id", title),
-        fingerprint="f",
-        **fields,
-    )
-
-
-def make_tag(slug, name_zh=None, name_en=None):
-    return Tag.objects.create(slug=slug, name_zh=name_zh or slug, name_en=name_en or slug)
-
-
-def topics(article) -> dict[str, str]:
-    return {row.tag.slug: row.origin for row in ArticleTag.objects.filter(article=article)}
 
 
 def changelist_titles(response) -> set[str]:

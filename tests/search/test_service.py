@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from archive.models import Language, Source
-from tests.search_helpers import find, make_article, run
+from tests.factories import make_article
+from tests.search_helpers import find, run
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from archive.models import Article, DatePrecision, Language, Source, Tag
 from archive.search.indexer import drain_queue
-from tests.search_helpers import make_article
+from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,123 @@
+"""What every engine behind ``SearchBackend`` must do, run against the configured one.
+
+Written against the interface only (documents in, article ids out), so a second
+engine (``ARCHIVE_SEARCH_ENGINE``) is held to the same answers.
+"""
+
+import datetime as dt
+
+import pytest
+
+from archive.search import locks
+from archive.search.backend import SearchRequest, SearchUnavailable, get_backend
+from archive.search.documents import UNDATED
+from archive.search.facets import Filters
+from archive.search.query import parse
+
+pytestmark = pytest.mark.django_db
+
+
+def document(pk: int, title: str, body: str = "", **fields) -> dict:
+    return {
+        "id": pk,
+        "title": title,
+        "body": body,
+        "source": fields.get("source", "xinhua"),
+        "topics": fields.get("topics", []),
+        "language": fields.get("language", "zh-Hans"),
+        "year": fields.get("year", "2024"),
+        "month": fields.get("month", "2024-05"),
+        "pub": fields.get("pub", int(dt.datetime(2024, 5, pk, tzinfo=dt.UTC).timestamp())),
+    }
+
+
+DOCUMENTS = [
+    document(1, "包头稀土交易", "稀土价格上涨。", topics=["rare-earths"]),
+    document(2, "臺灣稀土研究", "研究稀土永磁。", source="cna", language="zh-Hant"),
+    document(3, "Rare earth magnets", "Magnets need rare earths.", source="reuters", language="en"),
+    document(4, "天气", "北京晴。", year=UNDATED, month=UNDATED, pub=0),
+]
+
+
+@pytest.fixture
+def backend():
+    engine = get_backend()
+    with locks.writer_lock():
+        assert engine.rebuild(iter(DOCUMENTS), expected=len(DOCUMENTS)) == 4
+    return engine
+
+
+def ids(backend, q: str | None = None, *, sort: str = "relevance", **filters) -> list[int]:
+    request = SearchRequest(
+        query=parse(q) if q else None,
+        filters=Filters(values={k: frozenset(v) for k, v in filters.items()}),
+        sort=sort,
+    )
+    return backend.search(request).ids.tolist()
+
+
+def test_a_rebuilt_index_holds_every_document(backend):
+    assert backend.exists() and backend.is_current()
+    assert backend.document_count() == 4
+    assert backend.indexed_ids() == {1, 2, 3, 4}
+
+
+def test_chinese_in_either_script_and_english_inflections_match(backend):
+    assert sorted(ids(backend, "稀土")) == [1, 2]
+    assert ids(backend, "台湾") == [2]
+    assert ids(backend, "magnet") == [3]
+    assert ids(backend, '"earth magnets"') == [3]
+    assert ids(backend, "稀土 -永磁") == [1]
+
+
+def test_filters_and_facet_counts_that_ignore_their_own_filter(backend):
+    found = backend.search(
+        SearchRequest(query=None, filters=Filters(values={"source": frozenset({"cna"})}))
+    )
+    assert found.ids.tolist() == [2]
+    assert found.counts["source"] == {"xinhua": 2, "cna": 1, "reuters": 1}
+    assert found.counts["language"] == {"zh-Hant": 1}
+    assert found.counts["date"] == {"2024": 1}
+
+
+def test_date_order_puts_undated_articles_last(backend):
+    assert ids(backend, sort="newest") == [3, 2, 1, 4]
+    assert ids(backend, sort="oldest") == [1, 2, 3, 4]
+    undated = Filters(year=UNDATED)
+    assert backend.search(SearchRequest(query=None, filters=undated)).ids.tolist() == [4]
+
+
+def test_batches_update_and_delete_and_a_failed_batch_changes_nothing(backend):
+    with locks.writer_lock(), backend.batch() as batch:
+        batch.update(document(1, "包头钕铁硼", "钕铁硼磁体。"))
+        batch.delete(4)
+    assert ids(backend, "钕铁硼") == [1] and ids(backend, "天气") == []
+    assert backend.indexed_ids() == {1, 2, 3}
+    with pytest.raises(RuntimeError), locks.writer_lock(), backend.batch() as batch:
+        batch.delete(2)
+        raise RuntimeError("the indexer died mid-batch")
+    assert backend.indexed_ids() == {1, 2, 3}
+
+
+def test_clear_leaves_an_empty_readable_index(backend):
+    with locks.writer_lock():
+        backend.clear()
+    assert backend.exists() and backend.document_count() == 0
+    assert ids(backend, "稀土") == []
+
+
+def test_words_for_suggestions_and_related_articles(backend):
+    assert backend.word_frequency("稀土") == 2
+    assert backend.word_frequency("nowhere") == 0
+    assert "magnet" in backend.similar_words("magnot", max_distance=1)
+    assert backend.related(1, "稀土 稀土 价格 研究", limit=5) == [2]
+
+
+def test_no_index_is_unavailable_not_an_error(settings, tmp_path):
+    settings.ARCHIVE_INDEX_DIR = tmp_path / "none"
+    engine = get_backend()
+    assert not engine.exists()
+    with pytest.raises(SearchUnavailable):
+        engine.generation()
+    with pytest.raises(SearchUnavailable):
+        engine.search(SearchRequest(query=None, filters=Filters()))
