@@ -30,8 +30,13 @@ from archive.search.params import params_from_query
 
 CONTENT_FIELDS = {"content", "text"}
 DATE_FIELDS = {"pub", "published", "published_at"}
-SORTS = {"-pub": "newest", "pub": "oldest", "score": "relevance", "-score": "relevance"}
-SORTS.update({f"-{name}": "newest" for name in DATE_FIELDS} | dict.fromkeys(DATE_FIELDS, "oldest"))
+# haystack's order_by() fields, as the site's sorts.
+ORDERINGS = {
+    "score": "relevance",
+    "-score": "relevance",
+    **dict.fromkeys(DATE_FIELDS, "oldest"),
+    **{f"-{name}": "newest" for name in DATE_FIELDS},
+}
 MORE_LIKE_THIS_LIMIT = 20
 
 
@@ -96,9 +101,7 @@ class ArchiveSearchQuery(BaseSearchQuery):
         if facet is not None and not facet.by_date:
             values = value if filter_type == "in" else [value]
             return "", [(facet.name, _text(v)) for v in values]
-        if field == "year":
-            return "", [("date", _text(value))]
-        if field == "month":
+        if field in {"year", "month"}:  # "2024" or "2024-05": the search page's date
             return "", [("date", _text(value))]
         if field in DATE_FIELDS and filter_type in {"gte", "gt", "lte", "lt"}:
             day = value.date() if isinstance(value, dt.datetime) else value
@@ -148,9 +151,9 @@ class ArchiveHaystackBackend(BaseSearchBackend):
                 query.setlist(key, query.getlist(key) + values)
         sort_by = kwargs.get("sort_by") or []
         if sort_by:
-            if sort_by[0] not in SORTS:
+            if sort_by[0] not in ORDERINGS:
                 raise UnsupportedQuery(f"the archive cannot sort by “{sort_by[0]}”")
-            query["sort"] = SORTS[sort_by[0]]
+            query["sort"] = ORDERINGS[sort_by[0]]
         params = params_from_query(query)
         _generation, core = service.find(params)
         start = kwargs.get("start_offset") or 0
