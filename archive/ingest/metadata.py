@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.text import slugify
 from pypinyin import lazy_pinyin
 
-from archive.text import fold, to_simplified, to_traditional
+from archive.text import chinese_chars, fold, to_simplified, to_traditional
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -81,7 +81,7 @@ def parse_any_date(value: object) -> tuple[dt.datetime | None, str]:
 def detect_language(text: str) -> str:
     """zh-Hans, zh-Hant or en, from the characters themselves."""
     sample = text[:5000]
-    han = [c for c in sample if "\u4e00" <= c <= "\u9fff"]
+    han = chinese_chars(sample)
     letters = sum(1 for c in sample if c.isascii() and c.isalpha())
     if len(han) * 3 < letters or not han:
         return "en"
