@@ -153,6 +153,11 @@ def cjk_runs(folded: str) -> list[tuple[int, int]]:
 
 
 # --- Words --------------------------------------------------------------------------
+# What the functions below make of text, as a number: an index built with another
+# version holds other terms, and is rebuilt (``SearchBackend.is_current``).
+# 2: PyStemmer's Porter stems; hyphenated words split into their parts.
+ANALYSIS_VERSION = 2
+
 _porter = Stemmer.Stemmer("porter")  # PyStemmer: Snowball's C build of Porter's algorithm
 
 
@@ -167,9 +172,29 @@ def stem(word: str) -> str:
 _is_word = re.compile(r"[^\W_]").search  # has a letter or digit (str.isalnum)
 
 
+_HYPHENS = re.compile("[-\u2010\u2011]")  # after NFKC: hyphen-minus, hyphen, no-break hyphen
+
+
 def segment(folded: str) -> list[tuple[str, int, int]]:
-    """jieba (rjieba) accurate-mode words of folded text: (word, start, end), no punctuation."""
-    return [token for token in rjieba.tokenize(folded) if _is_word(token[0])]
+    """jieba (rjieba) accurate-mode words of folded text: (word, start, end), no punctuation.
+
+    A hyphenated word is its parts, as Lucene's standard tokenizer has it:
+    "shanghai-based" is "shanghai" and "based", so a search for either finds it
+    and "rare earth" finds "rare-earth" (jieba keeps such words whole).
+    """
+    words = []
+    for word, start, end in rjieba.tokenize(folded):
+        if not _is_word(word):
+            continue
+        if not _HYPHENS.search(word):
+            words.append((word, start, end))
+            continue
+        offset = start
+        for part in _HYPHENS.split(word):
+            if _is_word(part):
+                words.append((part, offset, offset + len(part)))
+            offset += len(part) + 1
+    return words
 
 
 def word_terms(folded: str) -> list[str]:

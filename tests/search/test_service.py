@@ -146,3 +146,19 @@ def test_search_date_facets_years_months_and_undated():
     assert run("稀土", year=2025, month=4).total == 1
     assert run("稀土", year=0).total == 1
     assert run("稀土", date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 3, 31)).total == 1
+
+
+def test_hyphenated_english_is_found_by_its_parts_and_as_written():
+    based = make_article(
+        "Shanghai-based traders", "Traders in Shanghai-based firms.", language="en"
+    )
+    rare = make_article("Rare-earth magnets", "A rare-earth plant.", language="en")
+    vote = make_article("Re-election bid", "She seeks re-election.", language="en")
+    assert find("shanghai") == [based.pk]
+    assert find("based") == [based.pk]
+    assert find('"rare earth"') == [rare.pk]
+    assert find("rare-earth") == [rare.pk]
+    assert find("election") == [vote.pk]
+    assert find("re-election") == [vote.pk]
+    hit = run("shanghai").hits[0]
+    assert "<mark>Shanghai</mark>-based" in hit.title_html

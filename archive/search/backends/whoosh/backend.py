@@ -8,6 +8,7 @@ from archive.search.backends.whoosh import compile, storage, writing
 from archive.search.backends.whoosh.columns import Columns, columns, filter_and_count
 from archive.search.backends.whoosh.evaluate import evaluate
 from archive.search.related import distinctive_terms
+from archive.text import ANALYSIS_VERSION
 
 
 class WhooshBackend(SearchBackend):
@@ -99,9 +100,12 @@ class WhooshBackend(SearchBackend):
         return storage.current_dir() is not None
 
     def is_current(self) -> bool:
+        path = storage.current_dir()
         ix = storage.open_current()
         try:
-            return writing.index_is_current(ix)
+            return writing.index_is_current(ix) and (
+                storage.analysis_version(path) == ANALYSIS_VERSION
+            )
         finally:
             ix.close()
 

@@ -21,9 +21,11 @@ from whoosh import index as whoosh_index
 from archive.search.backend import SearchUnavailable
 from archive.search.backends.whoosh.schema import build_schema
 from archive.search.locks import index_root
+from archive.text import ANALYSIS_VERSION
 
 POINTER = "CURRENT"
 PREVIOUS = "PREVIOUS"
+ANALYSIS_FILE = "ANALYSIS"  # in each generation: the text.ANALYSIS_VERSION it was written with
 
 
 # What reading damaged index files raises: short reads, garbled records, pickled
@@ -89,7 +91,16 @@ def new_generation() -> tuple[Path, object]:
         root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     )
     path.mkdir()
+    (path / ANALYSIS_FILE).write_text(str(ANALYSIS_VERSION), encoding="utf-8")
     return path, whoosh_index.create_in(str(path), build_schema())
+
+
+def analysis_version(path: Path) -> int:
+    """The text analysis a generation was written with (1: before it was recorded)."""
+    try:
+        return int((path / ANALYSIS_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return 1
 
 
 def publish(path: Path) -> None:

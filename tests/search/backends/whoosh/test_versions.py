@@ -10,6 +10,7 @@ from whoosh.formats import Positions
 from archive.search import locks
 from archive.search.backends.whoosh import storage
 from archive.search.backends.whoosh.schema import build_schema
+from archive.text import ANALYSIS_VERSION
 from tests.factories import make_article
 from tests.search_helpers import find
 
@@ -30,3 +31,18 @@ def test_an_index_from_an_older_version_is_rebuilt_at_start_up():
     call_command("ensure_index", stdout=out)
     assert "older version" in out.getvalue()
     assert find("稀土") == [old_article.pk]
+
+
+def test_an_index_from_an_older_text_analysis_is_rebuilt_at_start_up():
+    """Terms written by another analysis (other stems, hyphenated words whole) are not misread."""
+    article = make_article("Shanghai-based rare-earth traders", "Re-election talk.")
+    out = StringIO()
+    call_command("ensure_index", stdout=out)
+    live = storage.current_dir()
+    assert storage.analysis_version(live) == ANALYSIS_VERSION
+    (live / storage.ANALYSIS_FILE).unlink()  # as a generation written before it was recorded
+    out = StringIO()
+    call_command("ensure_index", stdout=out)
+    assert "older version" in out.getvalue()
+    assert storage.current_dir() != live
+    assert find("shanghai") == [article.pk]
