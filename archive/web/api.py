@@ -1,6 +1,7 @@
 """JSON API: the same search as the pages, and single articles."""
 
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -19,14 +20,28 @@ def published_iso(article: Article) -> str | None:
     return local.isoformat()
 
 
-def _article_summary(article: Article, topics=None) -> dict:
-    """What a list of articles shows of each; ``topics`` when already loaded."""
+def _article_summary(article: Article, topics=None, *, request=None) -> dict:
+    """What a list of articles shows of each; ``topics`` when already loaded.
+
+    ``url`` is where the source published it (empty when unknown); ``html_url`` and
+    ``api_url`` are the article's own page and JSON here, absolute when ``request``
+    is given.
+    """
     source = article.source
     topics = article.tags.all() if topics is None else topics
+    html_url = article.get_absolute_url()
+    api_url = reverse("api_article", kwargs={"pk": article.pk})
+    if request is not None:
+        html_url, api_url = (
+            request.build_absolute_uri(html_url),
+            request.build_absolute_uri(api_url),
+        )
     return {
         "id": article.pk,
         "external_id": article.external_id,
         "url": article.url,
+        "html_url": html_url,
+        "api_url": api_url,
         "title": article.title,
         "source": {"slug": source.slug, "name": source.name} if source else None,
         "published_at": published_iso(article),
@@ -60,7 +75,7 @@ def _search_json(request) -> JsonResponse:
             "message": results.message,
             "results": [
                 {
-                    **_article_summary(hit.article, hit.topics),
+                    **_article_summary(hit.article, hit.topics, request=request),
                     "title_html": hit.title_html,
                     "snippet_html": hit.snippet_html,
                 }
@@ -86,7 +101,7 @@ def article_api(request, pk: int):
         return json_error("no such article", 404)
     return JsonResponse(
         {
-            **_article_summary(article),
+            **_article_summary(article, request=request),
             "subtitle": article.subtitle,
             "body": "\n".join(article.paragraphs),
             "authors": article.authors,

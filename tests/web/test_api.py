@@ -109,3 +109,14 @@ def test_every_hit_lists_its_own_topics_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         feed = client.get("/feeds/search/", {"q": "稀土"}).content.decode()
     assert feed.count("<category>") == sum(map(len, expected.values()))
+
+
+def test_api_results_link_to_the_articles_own_page_and_json(client, articles):
+    a, _b = articles
+    result = client.get("/api/search", {"q": "稀土", "lang": "zh-Hans"}).json()["results"][0]
+    assert result["html_url"] == f"http://testserver/articles/{a.pk}/"
+    assert result["api_url"] == f"http://testserver/api/articles/{a.pk}"
+    page = client.get(result["html_url"])
+    assert page.status_code == 200 and a.title in page.content.decode()
+    same = client.get(result["api_url"]).json()
+    assert same["id"] == a.pk and same["html_url"] == result["html_url"]
