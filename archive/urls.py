@@ -8,6 +8,7 @@ from archive.web.sitemaps import SITEMAPS
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search_page, name="search"),
+    path("search/tips/", views.search_tips, name="search_tips"),
     path("articles/<int:pk>/", views.article_detail, name="article_detail"),
     path("sources/", views.source_list, name="source_list"),
     path("sources/<slug:slug>/", views.source_detail, name="source_detail"),

@@ -21,6 +21,7 @@ from archive.web import browse, search_ui
 from archive.web.forms import ArticleViewForm, ListPageForm, first_error
 from archive.web.page_cache import cached_page
 from archive.web.search_errors import answer_search, error_page
+from archive.web.search_tips import TIPS
 
 logger = logging.getLogger(__name__)
 
@@ -174,6 +175,11 @@ def _article_context(article: Article, script: str) -> dict:
         "page_title": f"{reading.title} · {source_name(article.source) or _('Article')}",
         "description": reading.paragraphs[0] if reading.paragraphs else "",
     }
+
+
+@require_safe
+def search_tips(request: HttpRequest) -> HttpResponse:
+    return render(request, "search/tips.html", {"tips": TIPS})
 
 
 @require_safe
