@@ -72,8 +72,6 @@ class SearchBackend(ABC):
     """One search engine. Reading methods are safe in any process; writing methods
     are called only by ``archive.search.indexer``, with ``locks.writer_lock`` held."""
 
-    name: str = ""
-
     # --- reading -------------------------------------------------------------------------
     @abstractmethod
     def generation(self) -> tuple:

@@ -55,15 +55,6 @@ class Filters:
     def selected(self, facet_name: str) -> frozenset[str]:
         return self.values.get(facet_name, frozenset())
 
-    @property
-    def active(self) -> bool:
-        return bool(
-            any(self.values.values())
-            or self.year
-            or self.pub_from is not None
-            or self.pub_to is not None
-        )
-
 
 # Counts per facet name: values (or years, or months of the selected year) -> articles.
 FacetCounts = dict[str, Counter]

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from haystack.backends import BaseEngine, BaseSearchBackend, BaseSearchQuery, SearchNode
 from haystack.constants import DJANGO_ID
+from haystack.inputs import Exact
 from haystack.models import SearchResult
 
 from archive.search.facets import BY_NAME, FACETS
@@ -90,7 +91,7 @@ class ArchiveSearchQuery(BaseSearchQuery):
     def _leaf(self, field, filter_type, value, *, negated: bool):
         if field in CONTENT_FIELDS:
             text = _text(value).strip()
-            if filter_type == "exact" or (type(value).__name__ == "Exact"):
+            if filter_type == "exact" or isinstance(value, Exact):
                 text = '"' + text.replace('"', " ") + '"'
             if negated:
                 text = " ".join(f"-{word}" for word in text.split())
@@ -163,9 +164,7 @@ class ArchiveHaystackBackend(BaseSearchBackend):
         result_class = kwargs.get("result_class") or SearchResult
         facets = {}
         for field in kwargs.get("facets") or {}:
-            facet = _facet_for(field)
-            if facet is None and field.removesuffix("_exact") == "year":
-                facet = BY_NAME["date"]
+            facet = _facet_for(field)  # "year" is the date facet's field
             if facet is None:
                 raise UnsupportedQuery(f"the archive has no facet “{field}”")
             counts = core.counts[facet.name]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from archive.models import Language
 from archive.search.backend import SORTS
 from archive.search.documents import UNDATED
-from archive.search.facets import VALUE_FACETS, Filters
+from archive.search.facets import BY_NAME, VALUE_FACETS, Filters
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000
@@ -58,8 +58,7 @@ class SearchParams:
 
     def selected(self, facet_name: str) -> list[str]:
         """The chosen values of one of ``VALUE_FACETS``."""
-        facet = next(f for f in VALUE_FACETS if f.name == facet_name)
-        return getattr(self, facet.params_attr)
+        return getattr(self, BY_NAME[facet_name].params_attr)
 
     def cache_key(self) -> tuple:
         """Everything that decides which articles match, in which order."""

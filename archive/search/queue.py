@@ -14,7 +14,3 @@ def enqueue(article_ids: Iterable[int]) -> int:
     ids = sorted({int(pk) for pk in article_ids if pk is not None})
     IndexTask.objects.bulk_create([IndexTask(article_id=pk) for pk in ids], batch_size=1000)
     return len(ids)
-
-
-def pending_count() -> int:
-    return IndexTask.objects.count()

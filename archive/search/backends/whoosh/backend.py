@@ -14,8 +14,6 @@ from archive.text import ANALYSIS_VERSION
 class WhooshBackend(SearchBackend):
     """Generations of a Whoosh index under ``ARCHIVE_INDEX_DIR`` (``storage``)."""
 
-    name = "whoosh"
-
     # --- reading ---------------------------------------------------------------------------
     def _searcher(self):
         searcher = storage.get_searcher()

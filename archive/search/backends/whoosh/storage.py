@@ -44,15 +44,11 @@ INDEX_DAMAGE = (
 
 
 @contextmanager
-def reading_index(*, passing: tuple[type[Exception], ...] = ()):
-    """Report damaged index data as SearchUnavailable (a 503 page), not a crash.
-
-    Exceptions of the ``passing`` types (the caller's own, such as a bad parameter)
-    go through unchanged.
-    """
+def reading_index():
+    """Report damaged index data as SearchUnavailable (a 503 page), not a crash."""
     try:
         yield
-    except (SearchUnavailable, *passing):
+    except SearchUnavailable:
         raise
     except INDEX_DAMAGE as exc:
         raise SearchUnavailable(f"index unreadable: {exc.__class__.__name__}: {exc}") from exc
