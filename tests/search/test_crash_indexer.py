@@ -5,6 +5,7 @@ Each test runs a separate installation (tests.processes.Site): gunicorn as
 process mid-work and checks what a reader would see.
 """
 
+import fcntl
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.search import locks
 from tests.processes import Site, free_port, kill_hard, wait_for
 
 pytestmark = pytest.mark.slow
@@ -188,6 +190,20 @@ def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
 
 
+def writer_lock_held(site: Site) -> bool:
+    """Does another process hold the site's index writer lock right now?"""
+    path = site.var / "index" / locks.LOCK_FILE
+    if not path.exists():
+        return False
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+
 def index_report(site: Site) -> dict:
     return json.loads(site.manage("shell", "-c", CHECK_INDEX).stdout.strip().splitlines()[-1])
 
@@ -208,8 +224,9 @@ def test_indexer_killed_mid_drain_loses_no_change(indexed_site):
     site = indexed_site
     site.manage("shell", "-c", RETAG.replace("COUNT", "900"))
     indexer = site.start("run_indexer")
-    wait_for(lambda: "indexer: running" in log_text(site, "run_indexer"), what="the loop")
-    time.sleep(1.0)  # into the batch of 900 changes, before its commit
+    # Killed as soon as its drain holds the writer lock: inside the batch of 900
+    # changes, before their rows are deleted (a fixed sleep raced a fast drain).
+    wait_for(lambda: writer_lock_held(site), interval=0.005, what="the drain")
     kill_hard(indexer)
     assert index_report(site)["queued"] > 0  # killed before the end: the rows are still there
 
