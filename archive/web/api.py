@@ -1,11 +1,14 @@
-"""JSON API: the same search as the pages, and single articles."""
+"""JSON API: the same search as the pages, single articles, and suggestions as one types."""
 
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from archive.models import Article, DatePrecision
+from archive.search import suggestions
+from archive.search.params import SearchParamError
 from archive.web import search_ui
 from archive.web.search_errors import answer_search, json_error
 
@@ -110,3 +113,44 @@ def article_api(request, pk: int):
         },
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@require_safe
+def suggest_api(request):
+    """``{"suggestions": [{"text", "kind", "url"}]}`` for ``q`` as typed so far."""
+    return answer_search(request, lambda: _suggest_json(request), as_json=True)
+
+
+def _suggest_json(request) -> JsonResponse:
+    prefix, limit = _suggest_params(request.GET)
+    found = suggestions.suggest(prefix, limit=limit) if prefix.strip() else []
+    return JsonResponse(
+        {"suggestions": [item.as_dict() for item in found]},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _suggest_params(query) -> tuple[str, int]:
+    """``q`` and ``limit`` (default and bounds in ``suggestions``); SearchParamError if bad."""
+    prefix = query.get("q", "")
+    if len(prefix) > suggestions.MAX_PREFIX_CHARS:
+        raise SearchParamError(
+            _("“q” must be at most %(max)s characters for suggestions.")
+            % {"max": suggestions.MAX_PREFIX_CHARS}
+        )
+    raw = query.get("limit", "")
+    if raw == "":
+        return prefix, suggestions.DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise SearchParamError(
+            _("“%(name)s” must be a whole number, not “%(value)s”.")
+            % {"name": "limit", "value": raw[:40]}
+        ) from None
+    if not 1 <= limit <= suggestions.MAX_LIMIT:
+        raise SearchParamError(
+            _("“%(name)s” must be between %(low)s and %(high)s.")
+            % {"name": "limit", "low": 1, "high": suggestions.MAX_LIMIT}
+        )
+    return prefix, limit

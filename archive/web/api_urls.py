@@ -5,4 +5,5 @@ from archive.web import api
 urlpatterns = [
     path("search", api.search_api, name="api_search"),
     path("articles/<int:pk>", api.article_api, name="api_article"),
+    path("suggest", api.suggest_api, name="api_suggest"),
 ]
