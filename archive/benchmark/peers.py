@@ -76,7 +76,7 @@ def _measure(
     run_one: Callable[[str, str, int], int], *, repeats: int
 ) -> tuple[dict, dict[str, int]]:
     """Latency summaries per mode and page over the fixed query set, and hit counts."""
-    measured = measure_queries(run_one, repeats=repeats)
+    measured = measure_queries(run_one, repeats=repeats, operators=False)
     summary, hits = measured.latency(), measured.hits
     return summary, hits
 

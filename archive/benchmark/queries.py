@@ -17,6 +17,13 @@ QUERY_SET: dict[str, list[str]] = {
     "en_word": ["economy", "housing", "oil"],
     "en_phrase": ['"climate change"', '"interest rates"', '"public transport"'],
 }
+# The query language's operators (only the archive reads them; peers skip this set).
+OPERATOR_SET: dict[str, list[str]] = {
+    "op_fields": ["title:经济", "发展 source:the-guardian", "oil lang:en date:1987"],
+    "op_proximity": ['"经济 发展"~5', '"interest rates"~3', "oil NEAR/5 prices"],
+    "op_prefix": ["econom*", "hous*", "transport*"],
+    "op_pinyin": ["jingji", "xi jin ping", "Xianggang"],
+}
 
 # Modes measured for every query: plain results, all four facets, highlighted
 # snippets, and the reader's default page (facets + highlighting).
@@ -25,9 +32,10 @@ DEEP_PAGE = 10  # "a deep page": results 181-200 at 20 per page
 PAGE_SIZE = 20
 
 
-def all_queries() -> list[tuple[str, str]]:
-    """(class, query) pairs in a stable order."""
-    return [(cls, q) for cls, queries in QUERY_SET.items() for q in queries]
+def all_queries(*, operators: bool = True) -> list[tuple[str, str]]:
+    """(class, query) pairs in a stable order; ``operators`` adds ``OPERATOR_SET``."""
+    sets = {**QUERY_SET, **(OPERATOR_SET if operators else {})}
+    return [(cls, q) for cls, queries in sets.items() for q in queries]
 
 
 def query_terms(query: str) -> tuple[list[str], bool]:
@@ -61,15 +69,17 @@ def measure_queries(
     warm_up: bool = True,
     before_each: Callable[[], None] | None = None,
     record_errors: bool = False,
+    operators: bool = True,
 ) -> QueryTimings:
     """Time ``run_one(query, mode, page)`` over every query, mode and page.
 
     ``warm_up`` runs each combination once untimed; ``before_each`` runs before
     every timed call (e.g. to empty a result cache). With ``record_errors`` a
     failing combination is recorded and the run goes on; otherwise it raises.
+    ``operators=False`` leaves out the operator classes (for engines that lack them).
     """
     out = QueryTimings()
-    for cls, query in all_queries():
+    for cls, query in all_queries(operators=operators):
         for mode in MODES:
             for page_name, page in (("first", 1), ("deep", DEEP_PAGE)):
                 try:

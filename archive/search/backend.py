@@ -10,7 +10,7 @@ its package under ``archive.search.backends``; haystack names the one in use
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -96,6 +96,15 @@ class SearchBackend(ABC):
     @abstractmethod
     def similar_words(self, term: str, *, max_distance: int) -> list[str]:
         """Index words within ``max_distance`` edits of ``term``, most frequent first."""
+
+    @abstractmethod
+    def words_with_prefix(self, prefix: str, *, limit: int) -> tuple[list[tuple[str, int]], int]:
+        """Index words (analysed title or body terms) starting with ``prefix``: the
+        ``limit`` held by most articles, with their article counts, and how many there are."""
+
+    @abstractmethod
+    def vocabulary(self) -> Iterator[tuple[str, int]]:
+        """Every word of title or body with the number of articles holding it (either field)."""
 
     @abstractmethod
     def indexed_ids(self) -> set[int]:

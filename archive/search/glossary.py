@@ -34,7 +34,12 @@ def load_pairs() -> list[Pair]:
 
 
 def _simple_terms(clause: Clause) -> tuple[str, ...] | None:
-    if clause.alternatives or len(clause.pieces) != 1 or clause.pieces[0].kind != "words":
+    if (
+        not clause.plain
+        or clause.alternatives
+        or len(clause.pieces) != 1
+        or clause.pieces[0].kind != "words"
+    ):
         return None
     return tuple(clause.pieces[0].terms)
 
@@ -52,6 +57,10 @@ def expand(parsed: ParsedQuery, pairs: list[Pair]) -> list[str]:
     i = 0
     while i < len(clauses):
         clause = clauses[i]
+        if not clause.plain:
+            out.append(clause)
+            i += 1
+            continue
         if (
             not clause.alternatives
             and len(clause.pieces) == 1

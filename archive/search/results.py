@@ -11,6 +11,12 @@ class Understood:
     segments: list[str]
     folded: str
     also_searched: list[str]
+    # ``word*``: (as typed, the words searched, how many more were left out)
+    prefixes: list[tuple[str, list[str], int]] = field(default_factory=list)
+    # pinyin: (as typed, the Chinese words also searched)
+    readings: list[tuple[str, list[str]]] = field(default_factory=list)
+    latin_only_q: str | None = None  # the same search without the pinyin readings
+    filters: list[str] = field(default_factory=list)  # field filters as typed (source:…)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archive.search import glossary
+from archive.search import expansion, glossary, query_fields
 from archive.search import query as q_mod
 from archive.search.backend import SORTS, SearchRequest, SearchUnavailable, get_backend
 from archive.search.facet_values import facet_values
@@ -31,6 +31,7 @@ from archive.search.params import (
     filters_for,
     params_from_query,
 )
+from archive.search.query import FILTER_LABELS
 from archive.search.related import related_articles
 from archive.search.results import FacetValue, Hit, SearchResults, Understood
 from archive.search.suggest import did_you_mean
@@ -81,11 +82,23 @@ class _Core:
 
 def _compute(params: SearchParams, backend) -> _Core:
     parsed = q_mod.parse(params.q)
-    pairs = glossary.load_pairs() if not parsed.empty else []
+    query_fields.resolve(parsed)
+    pairs = glossary.load_pairs() if parsed.clauses else []
     also = glossary.expand(parsed, pairs)
+    expanded = expansion.expand(parsed, backend, params.q)
     segments = [s for c in parsed.clauses for p in c.pieces for s in p.display]
     folded_q = " ".join(c.raw for c in parsed.clauses)
-    understood = Understood(segments=segments, folded=fold(folded_q), also_searched=also)
+    understood = Understood(
+        segments=segments,
+        folded=fold(folded_q),
+        also_searched=also,
+        prefixes=expanded.prefixes,
+        readings=expanded.readings,
+        latin_only_q=expanded.latin_only_q,
+        filters=[
+            f"{'-' if f.negated else ''}{FILTER_LABELS[f.field]}:{f.value}" for f in parsed.filters
+        ],
+    )
     runs, words = q_mod.highlight_terms(parsed)
     request = SearchRequest(
         query=None if parsed.empty else parsed, filters=filters_for(params), sort=params.sort

@@ -6,7 +6,10 @@ from archive.text import is_chinese
 
 
 def did_you_mean(parsed: ParsedQuery, backend: SearchBackend) -> str | None:
-    """The query with each unknown word replaced by the closest indexed one, or None."""
+    """The query with each unknown word replaced by the closest indexed one, or None
+    (also for queries with fields, proximity or prefixes, which it could not rewrite)."""
+    if parsed.filters or not all(c.plain for c in parsed.clauses):
+        return None
     changed = False
     out = []
     for clause in parsed.clauses:

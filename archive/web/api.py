@@ -69,6 +69,15 @@ def _search_json(request) -> JsonResponse:
                 "segments": results.understood.segments,
                 "folded": results.understood.folded,
                 "also_searched": results.understood.also_searched,
+                "filters": results.understood.filters,
+                "prefixes": [
+                    {"typed": typed, "words": words, "more": more}
+                    for typed, words, more in results.understood.prefixes
+                ],
+                "pinyin": [
+                    {"typed": typed, "words": words} for typed, words in results.understood.readings
+                ],
+                "latin_only_query": results.understood.latin_only_q,
             },
             "total": results.total,
             "page": results.page,

@@ -113,6 +113,17 @@ def test_words_for_suggestions_and_related_articles(backend):
     assert backend.related(1, "稀土 稀土 价格 研究", limit=5) == [2]
 
 
+def test_words_by_prefix_and_the_whole_vocabulary_with_article_counts(backend):
+    best, total = backend.words_with_prefix("magnet", limit=5)
+    assert best == [("magnet", 1)] and total == 1
+    best, total = backend.words_with_prefix("稀", limit=5)
+    assert best[0] == ("稀土", 2)
+    assert backend.words_with_prefix("zzz", limit=5) == ([], 0)
+    vocabulary = dict(backend.vocabulary())
+    assert vocabulary["稀土"] == 2 and vocabulary["earth"] == 1
+    assert "包头" in vocabulary
+
+
 def test_no_index_is_unavailable_not_an_error(settings, tmp_path):
     settings.ARCHIVE_INDEX_DIR = tmp_path / "none"
     engine = get_backend()

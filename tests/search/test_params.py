@@ -20,7 +20,9 @@ MALFORMED = [
     ("经济 OR", "reform"),
     ("- -- -", "all"),
     ("title:* OR django_ct:*", "none"),
-    ("source:Reuters", "reform"),  # the words "source" and "reuters" in its body
+    ("source:Reuters", "none"),  # a filter on a source the archive does not have
+    ("sauce:Reuters", "none"),  # an unknown field name is text: "sauce" is in no article
+    ("sources:reuters", "reform"),  # no such field: the words "sources reuters"
     ("published:[* TO *]", "none"),
     ("economicgrowthpolicies~9", "none"),
     ("*", "all"),
@@ -46,15 +48,16 @@ def test_search_malformed_query_is_read_as_literal_words(q, finds):
     assert set(find(q)) == expected
 
 
-def test_search_syntax_is_literal_text():
+def test_search_syntax_other_than_the_operators_is_literal_text():
     from archive.models import Source
 
     reuters = Source.objects.create(name="Reuters", slug="reuters")
     en = make_article("Reuters report", "source reuters wrote this", language=Language.ENGLISH)
-    make_article("Markets", "Stocks fell.", language=Language.ENGLISH, source=reuters)
+    markets = make_article("Markets", "Stocks fell.", language=Language.ENGLISH, source=reuters)
     zh = make_article("经济改革", "经济改革继续推进。")
     make_article("改革", "只有改革。")
-    assert find("source:Reuters") == [en.pk]  # words, not a filter on the source
+    assert find("source:Reuters") == [markets.pk]  # the field filters on the source
+    assert find("source reuters") == [en.pk]  # the words
     assert find('"经济 改革') == find("经济 改革") == [zh.pk]
     assert find("经济 OR") == find("经济") == [zh.pk]
 

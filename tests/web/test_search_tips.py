@@ -1,15 +1,16 @@
 """The "Search tips" page: one clickable example per operator, in both languages."""
 
+import datetime as dt
 import re
 from html import unescape
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from archive.models import GlossaryTerm, Language
+from archive.models import GlossaryTerm, Language, Source
 from archive.search.indexer import drain_queue
 from archive.web.search_tips import TIPS
-from tests.factories import make_article
+from tests.factories import make_article, make_tag
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +25,12 @@ def example_links(html: str) -> list[str]:
 @pytest.fixture
 def archive():
     GlossaryTerm.objects.get_or_create(zh="稀土", en="rare earth")
-    make_article("包头稀土产业", "包头市稀土价格上涨。")
-    make_article("臺灣永磁電機", "臺灣研究永磁材料。", language=Language.TRADITIONAL)
-    make_article("稀土出口", "稀土出口管制。")
+    make_article("包头稀土产业", "包头市稀土价格上涨，高性能永磁材料需求增加。")
+    make_article("臺灣永磁電機", "臺灣研究稀土永磁材料。", language=Language.TRADITIONAL)
+    paper = Source.objects.create(name="中国工业报", slug="zhong-guo-gong-ye-bao")
+    economy = make_tag("economy", "经济", "Economy")
+    make_article("稀土出口", "稀土出口管制。", source=paper, published=dt.date(2023, 4, 1))
+    make_article("Economic outlook", "Interest in rates rose.", language="en", tags=[economy])
     make_article("磁铁工厂", "磁铁产量。")
     make_article("Shanghai-based rare earth magnets", "Magnets made of rare earth.", language="en")
     drain_queue()

@@ -5,10 +5,12 @@ from whoosh import query as wq
 
 from archive.search.backend import Found, SearchBackend, SearchRequest, SearchUnavailable
 from archive.search.backends.whoosh import compile, storage, writing
-from archive.search.backends.whoosh.columns import Columns, columns, filter_and_count
+from archive.search.backends.whoosh.columns import Columns, columns, constrain, filter_and_count
 from archive.search.backends.whoosh.evaluate import evaluate
 from archive.search.related import distinctive_terms
 from archive.text import ANALYSIS_VERSION
+
+WORD_FIELDS = ("body", "title")  # the fields of analysed words (``schema``)
 
 
 class WhooshBackend(SearchBackend):
@@ -39,9 +41,16 @@ class WhooshBackend(SearchBackend):
             cols = columns(searcher, key)
             parsed = request.query
             matches = None
-            if parsed is not None and not parsed.empty:
-                matches = evaluate(searcher, key, compile.build_query(parsed))
-            candidates = cols.live if matches is None else matches.docs
+            candidates = cols.live
+            if parsed is not None:
+                words = compile.build_query(parsed)
+                if words is not None:
+                    matches = evaluate(searcher, key, words)
+                    candidates = matches.docs
+                elif parsed.excluded:
+                    excluded = evaluate(searcher, key, compile.exclusion_query(parsed))
+                    candidates = candidates[~np.isin(candidates, excluded.docs)]
+                candidates = constrain(candidates, cols, parsed.constraints)
             passed, counts = filter_and_count(candidates, cols, request.filters)
             sort = request.sort
             if matches is None and sort == "relevance":
@@ -85,6 +94,21 @@ class WhooshBackend(SearchBackend):
             searcher, _key = self._searcher()
             return searcher.suggest("body", term, limit=1, maxdist=max_distance, prefix=1)
 
+    def words_with_prefix(self, prefix: str, *, limit: int) -> tuple[list[tuple[str, int]], int]:
+        if not prefix:
+            return [], 0
+        with storage.reading_index():
+            reader = self._searcher()[0].reader()
+            counts = _merged_counts(reader, lambda field: reader.iter_prefix(field, prefix))
+        best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return best, len(counts)
+
+    def vocabulary(self):
+        with storage.reading_index():
+            reader = self._searcher()[0].reader()
+            counts = _merged_counts(reader, reader.iter_field)
+        return iter(counts.items())
+
     def indexed_ids(self) -> set[int]:
         ix = storage.open_current()
         try:
@@ -119,6 +143,20 @@ class WhooshBackend(SearchBackend):
 
     def maintain(self, *, full: bool | None = None) -> str:
         return writing.merge(full=full)
+
+
+def _merged_counts(reader, terms) -> dict[str, int]:
+    """word -> articles holding it, over ``terms(field)`` of title and body (the larger count)."""
+    counts: dict[str, int] = {}
+    for fieldname in WORD_FIELDS:
+        if fieldname not in reader.schema:
+            continue
+        for text, info in terms(fieldname):
+            word = text.decode("utf-8") if isinstance(text, bytes) else text
+            frequency = info.doc_frequency()
+            if frequency > counts.get(word, 0):
+                counts[word] = frequency
+    return counts
 
 
 def _order_by_date(docs: np.ndarray, cols: Columns, *, newest: bool) -> np.ndarray:

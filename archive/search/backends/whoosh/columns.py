@@ -14,7 +14,7 @@ import numpy as np
 
 from archive.search.backends.whoosh.column_io import numeric_values, text_values
 from archive.search.documents import UNDATED
-from archive.search.facets import VALUE_FACETS, FacetCounts, Filters
+from archive.search.facets import BY_NAME, VALUE_FACETS, FacetCounts, Filters
 from archive.search.generations import PerGeneration
 
 # Document fields with one value per article (facets, and the date's two levels);
@@ -193,6 +193,27 @@ def _read_columns(searcher, key) -> Columns:
 
 def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+def constrain(docs: np.ndarray, cols: Columns, constraints) -> np.ndarray:
+    """``docs`` (in order) that pass every field filter of the query (``query.Constraint``)."""
+    for constraint in constraints:
+        if constraint.field == "date":
+            ok = cols.dated[docs].copy()
+            pub = cols.pub[docs]
+            if constraint.pub_from is not None:
+                ok &= pub >= constraint.pub_from
+            if constraint.pub_to is not None:
+                ok &= pub < constraint.pub_to
+        else:
+            facet = BY_NAME[constraint.field]
+            if facet.several_per_article:
+                ok = cols.several[facet.field].any_of(docs, constraint.values)
+            else:
+                coded = cols.single[facet.field]
+                ok = np.isin(coded.codes[docs], coded.code_set(constraint.values))
+        docs = docs[~ok if constraint.negated else ok]
+    return docs
 
 
 def _checks(docs: np.ndarray, cols: Columns, f: Filters) -> dict[str, np.ndarray]:

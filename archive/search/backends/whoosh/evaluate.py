@@ -251,6 +251,8 @@ class Evaluator:
     # --- query types ---------------------------------------------------------------------
     def evaluate(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
         """Docs matching ``query`` (restricted to ``within`` if given), with scores."""
+        if isinstance(query, Near):
+            return self._near(query, within)
         if isinstance(query, wq.Term):
             return self._term(query, within)
         if isinstance(query, wq.Phrase):
@@ -282,37 +284,46 @@ class Evaluator:
         lists = [
             _read_postings(self.leaves, query.fieldname, word, positions=True) for word in words
         ]
-        if any(not len(p.docs) for p in lists):
+        candidates = self._candidates(lists, within)
+        if not len(candidates):
             return Matches.empty()
+        starts = _phrase_starts(lists, candidates)
+        counts = np.bincount(starts // _ROW_STRIDE, minlength=len(candidates)).astype(float)
+        return self._scored(query.fieldname, words, query.boost, candidates, counts)
+
+    def _near(self, query: "Near", within) -> Matches:
+        words = [word for group in query.groups for word in group]
+        lists = [
+            _read_postings(self.leaves, query.fieldname, word, positions=True) for word in words
+        ]
+        candidates = self._candidates(lists, within)
+        if not len(candidates):
+            return Matches.empty()
+        occurrences, at = [], 0
+        for group in query.groups:
+            occurrences.append(_phrase_starts(lists[at : at + len(group)], candidates))
+            at += len(group)
+        counts = _windows(occurrences, query.spans, query.distance, len(candidates))
+        return self._scored(query.fieldname, words, query.boost, candidates, counts)
+
+    def _candidates(self, lists: list["_Postings"], within) -> np.ndarray:
+        """Live documents (within ``within``) holding every one of the terms."""
+        if any(not len(p.docs) for p in lists):
+            return _EMPTY_DOCS
         candidates = reduce(
             lambda a, b: np.intersect1d(a, b, assume_unique=True), (p.docs for p in lists)
         )
         candidates = candidates[self.stats.live[candidates]]
         if within is not None:
             candidates = np.intersect1d(candidates, within, assume_unique=True)
-        if not len(candidates):
-            return Matches.empty()
-        # Rarest word first: most candidates fail on it, and later words decode less.
-        order = sorted(range(len(words)), key=lambda i: len(lists[i].docs))
-        alive = np.arange(len(candidates))
-        starts = _EMPTY_DOCS
-        for rank, i in enumerate(order):
-            postings = lists[i]
-            slots = np.searchsorted(postings.docs, candidates[alive])
-            lengths, positions = postings.positions_at(slots)
-            rows = np.repeat(alive, lengths)
-            begin = positions - i  # where the phrase would start
-            valid = begin >= 0
-            keys = rows[valid] * _ROW_STRIDE + begin[valid]
-            starts = keys if rank == 0 else np.intersect1d(starts, keys, assume_unique=True)
-            if not len(starts):
-                return Matches.empty()
-            alive = np.unique(starts // _ROW_STRIDE)
-        counts = np.bincount(starts // _ROW_STRIDE, minlength=len(candidates)).astype(float)
+        return candidates
+
+    def _scored(self, fieldname, words, boost, candidates, counts) -> Matches:
+        """Candidates found ``counts`` times (phrases, windows), scored as one term."""
         found = counts > 0
         docs, freqs = candidates[found], counts[found]
-        idf = sum(self._idf(query.fieldname, word) for word in words)
-        return Matches(docs, query.boost * self._bm25(query.fieldname, docs, freqs, idf))
+        idf = sum(self._idf(fieldname, word) for word in words)
+        return Matches(docs, boost * self._bm25(fieldname, docs, freqs, idf))
 
     def _and(self, query: wq.And, within) -> Matches:
         result: Matches | None = None
@@ -355,6 +366,95 @@ class Evaluator:
             keep = np.isin(result.docs, within, assume_unique=True)
             result = Matches(result.docs[keep], result.scores[keep])
         return result
+
+
+def _phrase_starts(lists: list[_Postings], candidates: np.ndarray) -> np.ndarray:
+    """Where the words of ``lists`` occur in sequence in ``candidates`` (each holds them all):
+    ``row * _ROW_STRIDE + position`` keys, ``row`` indexing ``candidates``, ascending."""
+    # Rarest word first: most candidates fail on it, and later words decode less.
+    order = sorted(range(len(lists)), key=lambda i: len(lists[i].docs))
+    alive = np.arange(len(candidates))
+    starts = _EMPTY_DOCS
+    for rank, i in enumerate(order):
+        postings = lists[i]
+        slots = np.searchsorted(postings.docs, candidates[alive])
+        lengths, positions = postings.positions_at(slots)
+        rows = np.repeat(alive, lengths)
+        begin = positions - i  # where the sequence would start
+        valid = begin >= 0
+        keys = rows[valid] * _ROW_STRIDE + begin[valid]
+        starts = keys if rank == 0 else np.intersect1d(starts, keys, assume_unique=True)
+        if not len(starts):
+            return _EMPTY_DOCS
+        alive = np.unique(starts // _ROW_STRIDE)
+    return starts
+
+
+def _windows(occurrences: list[np.ndarray], spans, distance: int, rows: int) -> np.ndarray:
+    """Per row, the windows holding one occurrence of every group with at most ``distance``
+    positions of other text in them (any order): how often the first group anchors one."""
+    first, first_span = occurrences[0], spans[0]
+    if len(occurrences) == 2:
+        other, other_span = occurrences[1], spans[1]
+        row_start = (first // _ROW_STRIDE) * _ROW_STRIDE
+        low = np.maximum(first - other_span - distance, row_start)
+        high = first + first_span + distance
+        near = np.searchsorted(other, high, side="right") > np.searchsorted(other, low)
+        return np.bincount(first[near] // _ROW_STRIDE, minlength=rows).astype(float)
+    counts = np.zeros(rows)
+    shared = reduce(np.intersect1d, (np.unique(o // _ROW_STRIDE) for o in occurrences))
+    for row in shared.tolist():
+        events = sorted(
+            (int(key % _ROW_STRIDE), group)
+            for group, keys in enumerate(occurrences)
+            for key in keys[(keys // _ROW_STRIDE) == row].tolist()
+        )
+        counts[row] = _row_windows(events, spans, distance)
+    return counts
+
+
+def _row_windows(events: list[tuple[int, int]], spans, distance: int) -> int:
+    """Windows over ``events`` (position, group), sorted, covering every group closely enough:
+    the number of distinct first-group occurrences that start or sit in one."""
+    needed, held, left, anchors = len(spans), {}, 0, set()
+    total_span = sum(spans)
+    for right, (_position, group) in enumerate(events):
+        held[group] = held.get(group, 0) + 1
+        while len(held) == needed:
+            window = events[left : right + 1]
+            end = max(pos + spans[g] for pos, g in window)
+            if end - events[left][0] - total_span <= distance:
+                anchors.update(pos for pos, g in window if g == 0)
+            start_group = events[left][1]
+            held[start_group] -= 1
+            if not held[start_group]:
+                del held[start_group]
+            left += 1
+    return len(anchors)
+
+
+class Near(wq.Query):
+    """Groups of terms (each a sequence, ``spans`` positions long) found within ``distance``
+    positions of other text of each other, in any order (``"a b"~N``, ``a NEAR/N b``).
+
+    Evaluated only here (a Whoosh query type so Whoosh's compound queries accept it).
+    """
+
+    def __init__(self, fieldname: str, groups, spans, distance: int, boost: float = 1.0):
+        self.fieldname = fieldname
+        self.groups = tuple(tuple(group) for group in groups)
+        self.spans = tuple(spans)
+        self.distance = distance
+        self.boost = boost
+
+    def __repr__(self) -> str:
+        return f"Near({self.fieldname!r}, {self.groups!r}, {self.spans!r}, {self.distance})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Near) and repr(self) == repr(other) and self.boost == other.boost
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
 
 
 def _intersect(a: Matches, b: Matches) -> Matches:
