@@ -19,7 +19,7 @@ QUERY_SET: dict[str, list[str]] = {
 }
 # The query language's operators (only the archive reads them; peers skip this set).
 OPERATOR_SET: dict[str, list[str]] = {
-    "op_fields": ["title:经济", "发展 source:the-guardian", "oil lang:en date:1987"],
+    "op_fields": ["title:经济", "housing source:the-guardian", "oil lang:en date:1987"],
     "op_proximity": ['"经济 发展"~5', '"interest rates"~3', "oil NEAR/5 prices"],
     "op_prefix": ["econom*", "hous*", "transport*"],
     "op_pinyin": ["jingji", "xi jin ping", "Xianggang"],

@@ -7,10 +7,9 @@ from archive.search.backend import Found, SearchBackend, SearchRequest, SearchUn
 from archive.search.backends.whoosh import compile, storage, writing
 from archive.search.backends.whoosh.columns import Columns, columns, constrain, filter_and_count
 from archive.search.backends.whoosh.evaluate import evaluate
+from archive.search.backends.whoosh.lexicon import lexicon
 from archive.search.related import distinctive_terms
 from archive.text import ANALYSIS_VERSION
-
-WORD_FIELDS = ("body", "title")  # the fields of analysed words (``schema``)
 
 
 class WhooshBackend(SearchBackend):
@@ -98,16 +97,11 @@ class WhooshBackend(SearchBackend):
         if not prefix:
             return [], 0
         with storage.reading_index():
-            reader = self._searcher()[0].reader()
-            counts = _merged_counts(reader, lambda field: reader.iter_prefix(field, prefix))
-        best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
-        return best, len(counts)
+            return lexicon(*self._searcher()).with_prefix(prefix, limit=limit)
 
     def vocabulary(self):
         with storage.reading_index():
-            reader = self._searcher()[0].reader()
-            counts = _merged_counts(reader, reader.iter_field)
-        return iter(counts.items())
+            return lexicon(*self._searcher()).items()
 
     def indexed_ids(self) -> set[int]:
         ix = storage.open_current()
@@ -143,20 +137,6 @@ class WhooshBackend(SearchBackend):
 
     def maintain(self, *, full: bool | None = None) -> str:
         return writing.merge(full=full)
-
-
-def _merged_counts(reader, terms) -> dict[str, int]:
-    """word -> articles holding it, over ``terms(field)`` of title and body (the larger count)."""
-    counts: dict[str, int] = {}
-    for fieldname in WORD_FIELDS:
-        if fieldname not in reader.schema:
-            continue
-        for text, info in terms(fieldname):
-            word = text.decode("utf-8") if isinstance(text, bytes) else text
-            frequency = info.doc_frequency()
-            if frequency > counts.get(word, 0):
-                counts[word] = frequency
-    return counts
 
 
 def _order_by_date(docs: np.ndarray, cols: Columns, *, newest: bool) -> np.ndarray:
