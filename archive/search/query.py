@@ -127,8 +127,10 @@ class ParsedQuery:
         return not (self.clauses or self.excluded or self.filters or self.constraints)
 
     @property
-    def message(self) -> str | None:
-        return " ".join(str(note) for note in dict.fromkeys(self.notes)) or None
+    def message(self) -> Promise | None:
+        """The notes as one message, translated when shown (parsed queries are shared)."""
+        notes = list(dict.fromkeys(self.notes))
+        return format_lazy(" ".join(["{}"] * len(notes)), *notes) if notes else None
 
 
 def clean_text(q: str) -> tuple[str, Promise | None]:
