@@ -10,9 +10,10 @@ its package under ``archive.search.backends``; haystack names the one in use
 """
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,6 +51,8 @@ class Found:
     ids: np.ndarray  # int64 article ids, in result order
     scores: np.ndarray | None  # aligned with ``ids`` when sorted by relevance
     counts: FacetCounts
+    # The matches (after every filter) by (month or UNDATED, language), for the timeline.
+    months: Counter = field(default_factory=Counter)
 
     @property
     def total(self) -> int:

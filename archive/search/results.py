@@ -1,5 +1,6 @@
 """What a search answers: hits, facet values, how the query was understood."""
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from archive.models import Article, Tag
@@ -48,3 +49,5 @@ class SearchResults:
     facets: dict[str, list[FacetValue]]
     suggestion: str | None = None
     message: str | None = None
+    # Every match by (month or UNDATED, language): the timeline (``research.timeline``).
+    months: Counter = field(default_factory=Counter)

@@ -10,7 +10,7 @@ generation; pages of it are cut from the cache.
 
 import math
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +69,7 @@ class _Core:
     ids: np.ndarray  # article ids in result order (all of them)
     scores: np.ndarray | None  # relevance scores aligned with ``ids``
     counts: FacetCounts
+    months: Counter  # (month or UNDATED, language) -> matches, for the timeline
     understood: Understood
     runs: set[str]
     words: set[str]
@@ -111,6 +112,7 @@ def _compute(params: SearchParams, backend) -> _Core:
         ids=found.ids,
         scores=found.scores,
         counts=found.counts,
+        months=found.months,
         understood=understood,
         runs=runs,
         words=words,
@@ -180,4 +182,5 @@ def search(params: SearchParams) -> SearchResults:
         facets=facets,
         suggestion=core.suggestion,
         message=core.message,
+        months=core.months,
     )

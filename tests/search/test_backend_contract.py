@@ -132,3 +132,11 @@ def test_no_index_is_unavailable_not_an_error(settings, tmp_path):
         engine.generation()
     with pytest.raises(SearchUnavailable):
         engine.search(SearchRequest(query=None, filters=Filters()))
+
+
+def test_matches_by_month_and_language_for_the_timeline(backend):
+    found = backend.search(SearchRequest(query=parse("稀土"), filters=Filters()))
+    assert found.months == {("2024-05", "zh-Hans"): 1, ("2024-05", "zh-Hant"): 1}
+    everything = backend.search(SearchRequest(query=None, filters=Filters()))
+    assert sum(everything.months.values()) == 4
+    assert everything.months[(UNDATED, "zh-Hans")] == 1

@@ -5,7 +5,13 @@ from whoosh import query as wq
 
 from archive.search.backend import Found, SearchBackend, SearchRequest, SearchUnavailable
 from archive.search.backends.whoosh import compile, storage, writing
-from archive.search.backends.whoosh.columns import Columns, columns, constrain, filter_and_count
+from archive.search.backends.whoosh.columns import (
+    Columns,
+    columns,
+    constrain,
+    filter_and_count,
+    months,
+)
 from archive.search.backends.whoosh.evaluate import evaluate
 from archive.search.backends.whoosh.lexicon import lexicon
 from archive.search.related import distinctive_terms
@@ -61,7 +67,9 @@ class WhooshBackend(SearchBackend):
                 ordered, scores = passed[order], passed_scores[order]
             else:
                 ordered = _order_by_date(passed, cols, newest=sort != "oldest")
-            return Found(ids=cols.ids[ordered], scores=scores, counts=counts)
+            return Found(
+                ids=cols.ids[ordered], scores=scores, counts=counts, months=months(passed, cols)
+            )
 
     def related(self, article_id: int, text: str, *, limit: int) -> list[int]:
         with storage.reading_index():

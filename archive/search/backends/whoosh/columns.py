@@ -277,3 +277,19 @@ def filter_and_count(docs, cols: Columns, f: Filters) -> tuple[np.ndarray, Facet
     else:
         counts["date"] = year.count(date_docs)
     return passed, counts
+
+
+def months(docs: np.ndarray, cols: Columns) -> Counter:
+    """(month or UNDATED, language) -> how many of ``docs``, for the timeline."""
+    month, language = cols.single["month"], cols.single["language"]
+    width = max(len(language.values), 1)
+    pairs = np.bincount(
+        month.codes[docs].astype(np.int64) * width + language.codes[docs],
+        minlength=len(month.values) * width,
+    )
+    return Counter(
+        {
+            (month.values[code // width], language.values[code % width]): int(pairs[code])
+            for code in np.flatnonzero(pairs)
+        }
+    )
