@@ -11,23 +11,29 @@ never a database query:
   characters are shown as indexed (simplified), or in traditional characters
   when the reader typed traditional ones. A prefix in pinyin (``xit``, ``bao``)
   adds the Chinese words whose reading starts with it (``archive.search.pinyin``).
-- topics and sources: by either name, any word of an English name, the slug, or
-  the pinyin of a Chinese name; merged ones lead to the one they were merged into.
+- topics and sources: by either name, any word of a name, the slug, or the
+  pinyin of a Chinese name; merged ones lead to the one they were merged into.
 - titles: articles whose folded title contains the prefix (at a word start for
   Latin letters), newest first.
 
-Words and the other kinds are each ranked by the number of articles holding them.
+Each kind is ranked by the number of articles (a word that only extends one
+already listed, 系统性 after 系统, comes after the others). Building the tables
+reads the whole vocabulary, which takes seconds on a large index: there they are
+rebuilt in a background thread while the previous ones keep answering (``_Live``).
 """
 
 import bisect
+import logging
 import re
 import threading
+import time
 import unicodedata
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import numpy as np
+from django.db import connections
 from django.urls import reverse
 from django.utils.translation import get_language
 
@@ -35,8 +41,9 @@ from archive.models import Article, Source, Tag, topic_label
 from archive.search import pinyin
 from archive.search.backend import SearchBackend, SearchRequest, get_backend
 from archive.search.facets import Filters
-from archive.search.generations import PerGeneration
 from archive.text import fold, has_chinese, is_chinese, normalize, stem, to_traditional
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 8
 MAX_LIMIT = 20
@@ -45,6 +52,12 @@ KINDS = ("word", "topic", "source", "title")
 MIN_PINYIN = 2  # letters of a reading before Chinese words are offered for it
 MAX_WORD_CHARS = 40  # longer index terms are codes and URLs, not words to offer
 CACHE_SIZE = 2048  # answers kept per generation, by (prefix, limit, interface language)
+# Tables of an index this small are built in the request that needs them (well under a
+# second); larger ones, and any whose last build took longer than INLINE_BUILD_S, in a
+# background thread at most every REBUILD_EVERY_S, the previous tables answering meanwhile.
+INLINE_MAX_DOCUMENTS = 5_000
+INLINE_BUILD_S = 0.5
+REBUILD_EVERY_S = 60.0
 
 _DROP = {
     "Cc",
@@ -83,14 +96,16 @@ def clean(text: str) -> str:
 def suggest(prefix: str, *, limit: int = DEFAULT_LIMIT) -> list[Suggestion]:
     """At most ``limit`` (up to MAX_LIMIT) suggestions for what the reader has typed so far.
 
-    Any text is accepted (nothing for empty or unusable text, or past MAX_PREFIX_CHARS);
-    SearchUnavailable when there is no index.
+    Any text is accepted (nothing for empty or unusable text, past MAX_PREFIX_CHARS,
+    or while a large index's first tables are still being built); SearchUnavailable
+    when there is no index.
     """
     typed = clean(prefix)
     limit = min(int(limit), MAX_LIMIT)
     if not typed or limit < 1 or len(typed) > MAX_PREFIX_CHARS:
         return []
-    return tables().suggest(typed, limit=limit)
+    current = tables()
+    return current.suggest(typed, limit=limit) if current is not None else []
 
 
 # --- Tables of one index generation ------------------------------------------------------
@@ -107,8 +122,8 @@ class WordTable:
         english: dict[str, int] = {}  # stems (ASCII letters), keyed by their title words below
         keyed: list[tuple[str, str, int]] = []  # (key, term, how often titles use the key)
         for term, count in vocabulary:
-            if not 1 < len(term) <= MAX_WORD_CHARS:
-                continue
+            if not 1 < len(term) <= MAX_WORD_CHARS or not term.isalnum():
+                continue  # one character, a code, or glued punctuation (economy.david)
             if term.isascii() and term.isalpha():
                 english[term] = count
             elif is_chinese(term) or not has_chinese(term):  # not Chinese glued to others
@@ -155,6 +170,28 @@ class WordTable:
             wanted *= 4
 
 
+class ReadingTable:
+    """``pinyin.PinyinTable`` completions, with those of every key of one or two letters
+    ready (the widest ranges of readings, slow to gather on each keystroke)."""
+
+    def __init__(self, table: pinyin.PinyinTable):
+        self.table = table
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        self.short = {}
+        for key in (a + b for a in letters for b in letters):
+            found = table.complete(key, limit=MAX_LIMIT * 3)
+            if found:
+                self.short[key] = found
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def complete(self, key: str, *, limit: int) -> list[tuple[str, int]]:
+        if len(key) == 2 and limit <= MAX_LIMIT * 3:
+            return self.short.get(key, [])[:limit]
+        return self.table.complete(key, limit=limit)
+
+
 @dataclass(frozen=True)
 class Named:
     """A topic or source as a suggestion: its names by field, article count and address."""
@@ -166,38 +203,48 @@ class Named:
 
 class NameTable:
     """Topics or sources by the start of a name, of a word of it, of the slug, or of the
-    pinyin of a Chinese name; each key knows the name it stands for."""
+    pinyin of a Chinese word of a name; each key knows the name it stands for."""
 
     def __init__(self, items: list[Named], keys: list[tuple[str, int, str]]):
         self.items = items
-        self.entries = sorted(keys)  # (key, item index, name field)
+        self.entries = sorted(keys)  # (key, item index, name field[":pinyin"])
         self.keys = [key for key, _item, _field in self.entries]
 
     def complete(self, prefix: str, *, limit: int) -> list[tuple[Named, str]]:
-        """(item, the field whose name matched) for the most-used items matching ``prefix``."""
+        """(item, the field whose name matched) for the most-used items matching ``prefix``
+        (by pinyin from MIN_PINYIN letters on)."""
         start = bisect.bisect_left(self.keys, prefix)
         end = bisect.bisect_left(self.keys, prefix + _LAST, lo=start)
         best: dict[int, str] = {}
+        short = len(prefix) < MIN_PINYIN
         for _key, item, field in self.entries[start:end]:
-            best.setdefault(item, field)
+            name, _colon, by = field.partition(":")
+            if not (by == "pinyin" and short):
+                best.setdefault(item, name)
         ranked = sorted(best, key=lambda item: -self.items[item].count)
         return [(self.items[item], best[item]) for item in ranked[:limit]]
 
 
 def name_keys(name: str, field: str, item: int) -> list[tuple[str, int, str]]:
-    """Keys of one name: the folded name from each word on, and its pinyin if Chinese."""
+    """Keys of one name: the folded name from each of its words on, and the pinyin of
+    each Chinese word (卫生福利部 / 疾病管制署: weishengfulibu, jibingguanzhishu)."""
     folded = fold(name).strip()
     if not folded:
         return []
     keys = [(folded, item, field)]
     words = _NOT_ALNUM.sub(" ", folded).split()
-    for n in range(1, len(words)):
-        keys.append((" ".join(words[n:]), item, field))
-    if is_chinese(folded):
-        reading = pinyin.word_reading(folded)
+    keys += [(" ".join(words[n:]), item, field) for n in range(1, len(words))]
+    for word in words:
+        reading = pinyin.word_reading(word) if is_chinese(word) else ""
         if reading:
-            keys.append((reading, item, field))
+            keys.append((reading, item, f"{field}:pinyin"))
     return keys
+
+
+def slug_key(slug: str, item: int) -> tuple[str, int, str]:
+    """The whole slug (``rare-earths``), not its parts: slugs of Chinese names are
+    pinyin syllables (``wei-sheng-fu-li-bu``), which the names' readings cover."""
+    return (slug.lower(), item, "slug")
 
 
 class TitleTable:
@@ -208,10 +255,10 @@ class TitleTable:
     word starts (lengths match, so both share ``starts``).
     """
 
-    def __init__(self, rows: list[tuple[int, str]]):
-        self.ids = [pk for pk, _title in rows]
-        self.titles = [title for _pk, title in rows]
-        folded = [" " + fold(title).replace("\n", " ") for title in self.titles]
+    def __init__(self, rows: list[tuple[int, str, str]]):
+        self.ids = [pk for pk, _title, _folded in rows]
+        self.titles = [title for _pk, title, _folded in rows]
+        folded = [" " + folded.replace("\n", " ") for _pk, _title, folded in rows]
         self.starts, offset = [], 0
         for text in folded:
             self.starts.append(offset)
@@ -238,20 +285,28 @@ class TitleTable:
 class Tables:
     """Everything ``suggest`` reads, for one index generation."""
 
-    def __init__(self, backend: SearchBackend):
-        vocabulary = list(backend.vocabulary())
-        rows = list(Article.objects.newest_first().exclude(title="").values_list("id", "title"))
+    def __init__(self, backend: SearchBackend, generation: tuple):
+        started = time.perf_counter()
+        self.generation = generation
+        rows = [
+            (pk, title, fold(title))
+            for pk, title in Article.objects.newest_first()
+            .exclude(title="")
+            .values_list("id", "title")
+        ]
         title_words: Counter = Counter()
-        for _pk, title in rows:
-            title_words.update(_LATIN_WORD.findall(fold(title)))
-        self.words = WordTable(vocabulary, title_words)
-        self.pinyin = pinyin.table(backend)
+        for _pk, _title, folded in rows:
+            title_words.update(_LATIN_WORD.findall(folded))
+        self.words = WordTable(backend.vocabulary(), title_words)
+        self.pinyin = ReadingTable(pinyin.table(backend))
         self.titles = TitleTable(rows)
         counts = backend.search(SearchRequest(query=None, filters=Filters())).counts
         self.topics = _topic_table(counts.get("topic", Counter()))
         self.sources = _source_table(counts.get("source", Counter()))
+        to_traditional("台")  # load OpenCC's dictionary now, not on a reader's keystroke
         self._cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
+        self.build_seconds = time.perf_counter() - started
 
     def clear_cache(self) -> None:
         with self._cache_lock:
@@ -275,15 +330,20 @@ class Tables:
         folded = fold(typed)
         if not folded.strip():
             return []
+        # Names are also found by the typed pinyin as one key (xī tǔ -> xitu).
+        reading = None if has_chinese(typed) else pinyin.typed_reading(typed)
+        keys = [folded] + ([reading] if reading and reading != folded else [])
         groups = {
             "word": self._words(typed, folded, limit),
             "topic": [
                 Suggestion(_topic_name(item, field), "topic", item.url)
-                for item, field in self.topics.complete(folded, limit=limit)
+                for key in keys
+                for item, field in self.topics.complete(key, limit=limit)
             ],
             "source": [
                 Suggestion(item.names.get(field) or item.names["name"], "source", item.url)
-                for item, field in self.sources.complete(folded, limit=limit)
+                for key in keys
+                for item, field in self.sources.complete(key, limit=limit)
             ],
             "title": [
                 Suggestion(title, "title", reverse("article_detail", kwargs={"pk": pk}))
@@ -299,14 +359,14 @@ class Tables:
         lead = typed_head + " " if head else ""
         traditional = folded != normalize(typed).lower()
         found: list[tuple[str, int]] = []
-        for word, count in self.words.complete(tail, limit=limit * 2) if tail else []:
+        for word, count in self.words.complete(tail, limit=limit * 3) if tail else []:
             if traditional and is_chinese(word):
                 word = _in_traditional(word, typed.rpartition(" ")[2])
             found.append((lead + word, count))
         reading = None if has_chinese(typed) else pinyin.typed_reading(typed)
         if reading and len(reading) >= MIN_PINYIN:
-            found = fair_merge(found, self.pinyin.complete(reading, limit=limit * 2), limit * 2)
-        return [Suggestion(text, "word", search_url(text)) for text, _count in found]
+            found = fair_merge(found, self.pinyin.complete(reading, limit=limit * 3), limit * 3)
+        return [Suggestion(text, "word", search_url(text)) for text in diversify(found)]
 
 
 def _in_traditional(word: str, typed: str) -> str:
@@ -333,31 +393,36 @@ def fair_merge(a: list, b: list, limit: int) -> list:
     return sorted(chosen, key=lambda item: -item[1])
 
 
+def diversify(found: list[tuple[str, int]]) -> list[str]:
+    """Texts in the given order (most articles first), except that one only extending a
+    text already taken (系统性 after 系统) waits until the others are in."""
+    first: list[str] = []
+    later: list[str] = []
+    for text, _count in found:
+        (later if any(text.startswith(taken) for taken in first) else first).append(text)
+    return first + later
+
+
 def mix(groups: dict[str, list[Suggestion]], *, limit: int) -> list[Suggestion]:
     """Words first, then topics, sources and titles; each of the last three gets a
     share (a sixth of ``limit``, at least one) before words take the rest, and any
     slot still free goes to whatever is left.
 
-    Each text appears once: a topic or source before a word of its name, a word
-    before a title that is just that word, a title before the same words completed
-    after others (``economy gr`` -> the title "Economy grows", not the words)."""
-    words = groups.get("word", [])
-    claims = (
-        ("topic", groups.get("topic", [])),
-        ("source", groups.get("source", [])),
-        ("word", [item for item in words if " " not in item.text]),
-        ("title", groups.get("title", [])),
-        ("word", [item for item in words if " " in item.text]),
-    )
-    seen: set[str] = set()
-    kept: set[Suggestion] = set()
-    for _kind, items in claims:
-        for item in items:
-            key = fold(item.text)
-            if key not in seen:
-                seen.add(key)
-                kept.add(item)
-    unique = {kind: [item for item in groups.get(kind, []) if item in kept] for kind in KINDS}
+    No suggestion twice: within a kind each text appears once (folded: 臺灣 and 台湾
+    are one), and no two lead to the same address. A word and a topic of the same
+    name stay apart (one searches the words, the other filters by the topic).
+    """
+    urls: set[str] = set()
+    unique: dict[str, list[Suggestion]] = {}
+    for kind in KINDS:
+        texts: set[str] = set()
+        unique[kind] = []
+        for item in groups.get(kind, []):
+            text = fold(item.text)
+            if text not in texts and item.url not in urls:
+                texts.add(text)
+                urls.add(item.url)
+                unique[kind].append(item)
     share = max(1, limit // 6)
     taken = {kind: min(len(unique[kind]), share) for kind in ("topic", "source", "title")}
     taken["word"] = min(len(unique["word"]), limit - sum(taken.values()))
@@ -373,61 +438,115 @@ def search_url(text: str) -> str:
     return f"{reverse('search')}?{urlencode({'q': text})}"
 
 
+def _filtered_search(facet: str, slug: str) -> str:
+    return f"{reverse('search')}?{urlencode({facet: slug})}"
+
+
 def _topic_table(counts: Counter) -> NameTable:
-    tags = list(Tag.objects.select_related("merged_into").order_by("pk"))
-    kept = {tag.pk: tag.resolved() for tag in tags}
+    """Topics with articles; a merged one's names lead to the topic it was merged into."""
     items: list[Named] = []
     index: dict[int, int] = {}
     keys: list[tuple[str, int, str]] = []
-    for tag in tags:
-        target = kept[tag.pk]
+    for tag in Tag.objects.select_related("merged_into").order_by("pk"):
+        target = tag.resolved()
         count = counts.get(target.slug, 0)
         if not count:
             continue
         if target.pk not in index:
             index[target.pk] = len(items)
-            items.append(
-                Named(
-                    {"zh": target.name_zh, "en": target.name_en},
-                    count,
-                    f"{reverse('search')}?{urlencode({'topic': target.slug})}",
-                )
-            )
+            names = {"zh": target.name_zh, "en": target.name_en}
+            items.append(Named(names, count, _filtered_search("topic", target.slug)))
         n = index[target.pk]
         keys += name_keys(tag.name_zh, "zh", n) + name_keys(tag.name_en, "en", n)
-        keys += name_keys(tag.slug.replace("-", " "), "slug", n)
+        keys.append(slug_key(tag.slug, n))
     return NameTable(items, keys)
 
 
 def _source_table(counts: Counter) -> NameTable:
-    sources = list(Source.objects.select_related("merged_into").order_by("pk"))
+    """Sources with articles; a merged one's names lead to the source it was merged into."""
     items: list[Named] = []
     index: dict[int, int] = {}
     keys: list[tuple[str, int, str]] = []
-    for source in sources:
+    for source in Source.objects.select_related("merged_into").order_by("pk"):
         target = source.resolved()
         count = counts.get(target.slug, 0)
         if not count:
             continue
         if target.pk not in index:
             index[target.pk] = len(items)
-            items.append(
-                Named(
-                    {"name": target.name, "name_en": target.name_en},
-                    count,
-                    f"{reverse('search')}?{urlencode({'source': target.slug})}",
-                )
-            )
+            names = {"name": target.name, "name_en": target.name_en}
+            items.append(Named(names, count, _filtered_search("source", target.slug)))
         n = index[target.pk]
         keys += name_keys(source.name, "name", n) + name_keys(source.name_en, "name_en", n)
-        keys += name_keys(source.slug.replace("-", " "), "slug", n)
+        keys.append(slug_key(source.slug, n))
     return NameTable(items, keys)
 
 
-_tables = PerGeneration()
+# --- The live tables ------------------------------------------------------------------
+class _Live:
+    """The tables of the newest generation built in this process (thread-safe)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tables: Tables | None = None
+        self._building = False
+        self._started = float("-inf")
+
+    def get(self, backend: SearchBackend, *, wait: bool) -> Tables | None:
+        """Tables of the live generation; with a large index and not ``wait``, possibly
+        older ones (or None before the first) while new ones are built in the background."""
+        generation = backend.generation()
+        with self._lock:
+            current = self._tables
+            if current is not None and current.generation == generation:
+                return current
+        if not wait:
+            slow = (
+                current.build_seconds >= INLINE_BUILD_S
+                if current is not None
+                else backend.document_count() > INLINE_MAX_DOCUMENTS
+            )
+            if slow:
+                self._start(backend, generation, again_after=REBUILD_EVERY_S if current else 0)
+                return current
+        return self._build(backend, generation)
+
+    def _start(self, backend: SearchBackend, generation: tuple, *, again_after: float) -> None:
+        with self._lock:
+            if self._building or time.monotonic() - self._started < again_after:
+                return
+            self._building, self._started = True, time.monotonic()
+        threading.Thread(
+            target=self._build_in_background,
+            args=(backend, generation),
+            name="suggestion-tables",
+            daemon=True,
+        ).start()
+
+    def _build(self, backend: SearchBackend, generation: tuple) -> Tables:
+        built = Tables(backend, generation)
+        with self._lock:
+            self._tables = built
+        return built
+
+    def _build_in_background(self, backend: SearchBackend, generation: tuple) -> None:
+        try:
+            self._build(backend, generation)
+        except Exception:  # the next keystroke after REBUILD_EVERY_S tries again
+            logger.exception("suggestion tables could not be built")
+        finally:
+            connections.close_all()  # this thread's own database connections
+            with self._lock:
+                self._building = False
 
 
-def tables() -> Tables:
-    """The tables of the live index generation (SearchUnavailable without an index)."""
-    backend = get_backend()
-    return _tables.get(backend.generation(), lambda: Tables(backend))
+_live = _Live()
+
+
+def tables(*, wait: bool = False) -> Tables | None:
+    """The tables of the live index generation (SearchUnavailable without an index).
+
+    With ``wait``, built now if they are not current; otherwise a large index's
+    tables may lag (see ``_Live``), and are None until its first are ready.
+    """
+    return _live.get(get_backend(), wait=wait)

@@ -50,9 +50,9 @@ def test_suggest_chinese_prefix_in_either_script(archive):
 
 
 def test_suggest_english_prefix_shows_real_words_not_stems(archive):
-    # Indexed as the stems econom (4 articles), economi (4) and economist (1): each is
-    # shown as the title word most used for it; economy is the topic's name.
-    assert texts("econ")[:3] == ["economic", "economists", "Economy"]
+    # Indexed as the stems economi (4 articles), econom (4) and economist (1): each is
+    # shown as the title word most used for it (economy: 2 titles, economic: 1).
+    assert texts("econ", "word") == ["economy", "economic", "economists"]
     assert texts("economy", "topic") == ["Economy"]
     assert texts("slo", "word") == ["slows"]  # the stem slow, as titles write it
     assert texts("ECON", "word") == texts("econ", "word")
@@ -71,8 +71,11 @@ def test_suggest_topics_by_either_name_slug_or_pinyin(archive):
     topic = next(s for s in found if s.kind == "topic")
     assert topic == Suggestion("Economy", "topic", "/search/?topic=economy")
     assert "经济" in texts("经", "topic")
-    assert "经济" not in texts("经", "word")  # no text twice: the topic stands for it
+    # A word and a topic of one name are both offered: one searches, one filters.
+    both = [(s.kind, s.url) for s in suggest("经济") if s.text == "经济"]
+    assert both == [("word", "/search/?q=%E7%BB%8F%E6%B5%8E"), ("topic", "/search/?topic=economy")]
     assert texts("jingji", "topic") == ["经济"]
+    assert texts("jīng jì", "topic") == ["经济"]  # pinyin with tones and spaces
     with translation.override("en"):
         assert texts("health", "topic") == ["Health"]
 
@@ -189,3 +192,55 @@ def test_suggest_follows_the_index_generation(archive):
     make_article("钕铁硼", "钕铁硼磁体。")
     drain_queue()
     assert "钕铁硼" in texts("钕", "word")
+
+
+def test_suggest_a_word_extending_another_comes_after_the_others(archive):
+    for n in range(3):
+        make_article(f"系统性风险{n}", "系统性风险上升。")
+        make_article(f"系统{n}", "系统升级。")
+    make_article("系数", "系数。")
+    drain_queue()
+    # 系统 and 系统性 are in 3 articles each, 系数 in 1; the extension waits for 系数.
+    words = texts("系", "word")
+    assert words[0] == "系统" and words.index("系数") < words.index("系统性")
+
+
+def test_suggest_leaves_out_terms_that_are_not_words(archive):
+    make_article("Notes", "See economy.david and reurl.cc or x.", language=Language.ENGLISH)
+    drain_queue()
+    words = texts("e", "word", limit=20) + texts("r", "word", limit=20)
+    assert not [w for w in words if "." in w]
+
+
+def test_suggest_one_letter_is_not_pinyin_for_names_either(archive):
+    assert "稀土" not in texts("x", "word")
+    assert texts("j", "topic") == []  # 经济 reads jingji, but one letter is too little
+    assert texts("ji", "topic") == ["经济"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_suggest_large_index_builds_in_the_background_and_answers_meanwhile(monkeypatch):
+    monkeypatch.setattr(suggestions, "INLINE_MAX_DOCUMENTS", 0)  # "large": build off-request
+    monkeypatch.setattr(suggestions, "INLINE_BUILD_S", 0.0)
+    monkeypatch.setattr(suggestions, "REBUILD_EVERY_S", 0.0)
+    monkeypatch.setattr(suggestions, "_live", suggestions._Live())
+    make_article("稀土产业", "稀土。")
+    drain_queue()
+    assert suggest("稀") == []  # the first tables are not ready yet: nothing, not a wait
+    assert _eventually(lambda: texts("稀", "word") == ["稀土"])
+    make_article("稀有金属", "稀有金属。")
+    drain_queue()
+    assert texts("稀", "word") == ["稀土"]  # the previous tables answer while new ones build
+    assert _eventually(lambda: texts("稀", "word") == ["稀土", "稀有金属"])
+
+
+def _eventually(check, seconds: float = 20.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        suggestions.tables().clear_cache() if suggestions.tables() else None
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
