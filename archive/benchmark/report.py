@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+from archive.benchmark.suggest import all_prefixes
+
 FACETED = "faceted_highlighted/first"
 HTTP_PHASES = ("faceted_search", "faceted_search_varied", "article_page_first_view", "article_page")
 
@@ -48,6 +50,9 @@ def headline(entry: dict) -> dict:
         ),
         "worst_class_p95_ms": max((v["p95_ms"] for v in by_class.values()), default=None),
         "search_peak_mb": _get(ours, "search", "peak_rss_mb"),
+        "suggest_p50_ms": _get(ours, "suggest", "latency", "cold", "p50_ms"),
+        "suggest_p95_ms": _get(ours, "suggest", "latency", "cold", "p95_ms"),
+        "suggest_build_s": _get(ours, "suggest", "tables_build_s"),
         "search_errors": _get(ours, "search", "error_count"),
         "http_search_rps": _get(ours, "http", "faceted_search", "requests_per_s"),
         "http_search_p95_ms": _get(ours, "http", "faceted_search", "p95_ms"),
@@ -133,6 +138,12 @@ def targets(report: dict) -> list[dict]:
         ">= 500/s",
         cmp(h.get("http_article_rps"), lambda v: v >= 500),
     )
+    add(
+        f"suggestions p95 @{main}",
+        h.get("suggest_p95_ms"),
+        "<= 20 ms",
+        cmp(h.get("suggest_p95_ms"), lambda v: v <= 20),
+    )
     add("HTTP errors", h.get("http_errors"), "0", cmp(h.get("http_errors"), lambda v: v == 0))
     ratio = _ratio(h.get("index_docs_s"), stock_build)
     add("index build vs stock haystack+Whoosh+jieba", ratio, ">= 3x", cmp(ratio, lambda v: v >= 3))
@@ -214,6 +225,11 @@ HEADLINE_ROWS = [
     ("  same, repeated (result cache) p95, ms", "faceted_cached_p95_ms"),
     ("  worst query class p95, ms", "worst_class_p95_ms"),
     ("search() calls that raised (of 24 queries x 4 modes x 2 pages)", "search_errors"),
+    (
+        f"suggestions as one types p50 / p95, ms (cold, {len(all_prefixes())} prefixes)",
+        ("suggest_p50_ms", "suggest_p95_ms"),
+    ),
+    ("  their tables, built once per index generation, s", "suggest_build_s"),
     ("HTTP faceted searches/s (p95 ms)", ("http_search_rps", "http_search_p95_ms")),
     ("HTTP searches/s, query x year x sort (p95 ms)", ("http_varied_rps", "http_varied_p95_ms")),
     ("HTTP article pages/s, viewed before (cached)", "http_article_rps"),

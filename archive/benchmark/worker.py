@@ -14,7 +14,7 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="archive.benchmark.worker")
-    parser.add_argument("task", choices=["search", "stock", "urls", "segment"])
+    parser.add_argument("task", choices=["search", "suggest", "stock", "urls", "segment"])
     parser.add_argument("--out", required=True)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         from archive.benchmark.ours import measure_search
 
         result = measure_search(repeats=args.repeats)
+    elif args.task == "suggest":
+        from archive.benchmark.suggest import measure_suggest
+
+        result = measure_suggest(repeats=args.repeats)
     elif args.task == "stock":
         from django.conf import settings
 
