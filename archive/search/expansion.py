@@ -16,6 +16,7 @@ from archive.search.query import Clause, ParsedQuery, Piece, lazy_message
 from archive.text import stem
 
 MAX_PREFIX_WORDS = 50  # words one ``word*`` searches for, the most frequent first
+SHOWN_PREFIX_WORDS = 8  # of them, named on the understood line ("and N more")
 MAX_READING_WORDS = 5  # Chinese words one pinyin reading adds
 READING_WEIGHT = 0.5  # pinyin matches rank below the words as typed
 MAX_SYLLABLES_JOINED = 6  # consecutive single syllables read as one word (``xi tu``)
@@ -52,7 +53,8 @@ def _all_clauses(parsed: ParsedQuery):
 def _expand_prefix(piece: Piece, backend: SearchBackend, found: Expansions, notes: list) -> None:
     best, total = backend.words_with_prefix(piece.folded, limit=MAX_PREFIX_WORDS)
     piece.terms = [word for word, _count in best]
-    found.prefixes.append((piece.display[0], piece.terms, max(total - len(best), 0)))
+    shown = piece.terms[:SHOWN_PREFIX_WORDS]
+    found.prefixes.append((piece.display[0], shown, max(total - len(shown), 0)))
     if not best:
         notes.append(
             lazy_message(_("No word in the archive starts with “{prefix}”."), prefix=piece.folded)
