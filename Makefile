@@ -73,3 +73,13 @@ scan: $(VENV)/.installed-dev
 .PHONY: audit
 audit: $(VENV)/.installed-dev
 	bash .ci/audit
+
+# A two-node OpenSearch cluster on 127.0.0.1:9200/9201 (Java 17 and Maven; the
+# distribution is downloaded once into var/opensearch-dist/). The site moves to it
+# with ARCHIVE_SEARCH_ENGINE=opensearch; see README "Growing past one machine".
+.PHONY: opensearch-up opensearch-down
+opensearch-up:
+	bash .ci/opensearch up
+
+opensearch-down:
+	bash .ci/opensearch down
