@@ -130,6 +130,7 @@ ARCHIVE_INDEX_DIR = Path(os.environ.get("ARCHIVE_INDEX_DIR", VAR_DIR / "index"))
 # SearchQuerySet and commands) uses the backend behind it (archive.search.backend).
 SEARCH_ENGINES = {
     "whoosh": "archive.search.backends.whoosh.engine.WhooshEngine",  # embedded, the default
+    "opensearch": "archive.search.backends.opensearch.engine.OpenSearchEngine",  # a cluster
 }
 ARCHIVE_SEARCH_ENGINE = os.environ.get("ARCHIVE_SEARCH_ENGINE", "whoosh")
 if ARCHIVE_SEARCH_ENGINE not in SEARCH_ENGINES:
@@ -143,6 +144,13 @@ HAYSTACK_CONNECTIONS = {
         "PATH": str(ARCHIVE_INDEX_DIR),
     }
 }
+# The OpenSearch engine: every node the client may ask, the prefix of its index and
+# alias names (several sites can share a cluster), and a new index's shards and replicas.
+OPENSEARCH_HOSTS = env_list("OPENSEARCH_HOSTS", "http://127.0.0.1:9200,http://127.0.0.1:9201")
+OPENSEARCH_INDEX_PREFIX = os.environ.get("OPENSEARCH_INDEX_PREFIX", "archive")
+OPENSEARCH_SHARDS = int(os.environ.get("OPENSEARCH_SHARDS", "2"))
+OPENSEARCH_REPLICAS = int(os.environ.get("OPENSEARCH_REPLICAS", "1"))
+OPENSEARCH_TIMEOUT = float(os.environ.get("OPENSEARCH_TIMEOUT", "10"))
 # Web processes never write the index: model signals only queue work
 # (archive.search.signals) and one indexer process drains the queue.
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"

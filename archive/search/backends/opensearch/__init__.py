@@ -1,0 +1,1 @@
+"""The distributed engine: an OpenSearch cluster (``ARCHIVE_SEARCH_ENGINE=opensearch``)."""

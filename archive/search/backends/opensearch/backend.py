@@ -1,0 +1,430 @@
+"""The distributed engine: the same search on an OpenSearch cluster (``OPENSEARCH_HOSTS``).
+
+Queries and documents arrive analysed by ``archive.text`` (``mapping``), so both
+engines find the same articles; the cluster ranks with its own BM25. Every
+match is returned, in order: one request when it fits in a page, otherwise a
+point in time read with ``search_after``, so a deep page is as complete as the
+first. An unreachable cluster, a missing index or shards that did not answer are
+``SearchUnavailable`` (the 503 page), never a partial answer.
+"""
+
+import bisect
+import logging
+import math
+import threading
+from collections import Counter
+
+import numpy as np
+
+from archive.search.backend import Found, SearchBackend, SearchRequest, SearchUnavailable
+from archive.search.facets import VALUE_FACETS
+from archive.search.related import distinctive_terms
+from archive.text import ANALYSIS_VERSION, fold, segment, stem
+
+from . import compile, writing
+from .client import checked, get_client, reading
+from .mapping import SCHEMA_VERSION, term
+
+logger = logging.getLogger(__name__)
+
+PAGE = 10000  # hits per request (the index's max_result_window)
+KEEP_ALIVE = "2m"
+VOCABULARY_PARTITION = 20000  # words per terms aggregation while reading the vocabulary
+PREFIX_WORDS = 10000  # the most words one prefix lookup reads
+WORD_FIELDS = ("title_words", "body_words")
+_LAST = "\U0010ffff"
+SORT_ORDERS = {
+    "relevance": [{"_score": "desc"}, {"id": "asc"}],
+    # Dated articles by date (then id), undated ones after them, as the embedded engine.
+    "newest": [{"dated": "desc"}, {"pub": "desc"}, {"id": "desc"}],
+    "oldest": [{"dated": "desc"}, {"pub": "asc"}, {"id": "asc"}],
+}
+
+
+class OpenSearchBackend(SearchBackend):
+    """An index behind the alias ``<OPENSEARCH_INDEX_PREFIX>-articles``."""
+
+    # --- reading ---------------------------------------------------------------------------
+    def generation(self) -> tuple:
+        def ask():
+            state = writing.read_state()
+            if state is None:
+                live = writing.live_indexes()
+                if not live:
+                    raise SearchUnavailable("the search index has not been built")
+                return ("opensearch", live[0], 0)
+            return ("opensearch", state["index"], state["changes"])
+
+        return reading(ask)
+
+    def document_count(self) -> int:
+        client = get_client()
+        health = reading(lambda: client.cluster.health(index=writing.alias_name()))
+        if health.get("status") == "red":
+            raise SearchUnavailable(f"the search cluster is red: {health}")
+        return reading(lambda: checked(client.count(index=writing.alias_name())))["count"]
+
+    def warm_up(self) -> None:
+        try:
+            self.generation()
+        except SearchUnavailable:
+            pass  # no cluster or no index yet: the first search reports it
+
+    def search(self, request: SearchRequest) -> Found:
+        query, ranked = compile.search_query(request.query)
+        post_filter, aggs = compile.aggregations(request.filters)
+        sort = request.sort if ranked or request.sort != "relevance" else "newest"
+        body = {
+            "query": query,
+            "aggs": aggs,
+            "sort": SORT_ORDERS[sort],
+            "size": PAGE,
+            "track_total_hits": True,
+            "_source": False,
+        }
+        if post_filter is not None:
+            body["post_filter"] = post_filter
+        hits, response = reading(lambda: self._every_hit(body))
+        ids = np.fromiter((int(h["_id"]) for h in hits), dtype=np.int64, count=len(hits))
+        scores = None
+        if sort == "relevance":
+            scores = np.fromiter((h["sort"][0] for h in hits), dtype=np.float64, count=len(hits))
+        return Found(
+            ids=ids,
+            scores=scores,
+            counts=_counts(response["aggregations"]),
+            months=_months(response["aggregations"]["months"]),
+        )
+
+    def _every_hit(self, body: dict) -> tuple[list[dict], dict]:
+        """Every hit of ``body`` in order, and the response holding the aggregations."""
+        client = get_client()
+        first = checked(
+            client.search(
+                index=writing.alias_name(),
+                body=body,
+                params={"allow_partial_search_results": "false"},
+            )
+        )
+        total = first["hits"]["total"]["value"]
+        if total <= PAGE:
+            return first["hits"]["hits"], first
+        # More than a page: read them all from one point in time, so no edit between
+        # two requests moves an article across a page boundary.
+        pit = client.create_pit(index=writing.alias_name(), params={"keep_alive": KEEP_ALIVE})
+        pit_id = pit["pit_id"]
+        try:
+            paged = {**body, "pit": {"id": pit_id, "keep_alive": KEEP_ALIVE}}
+            response = checked(client.search(body=paged))
+            hits = list(response["hits"]["hits"])
+            paged.pop("aggs")
+            paged["track_total_hits"] = False
+            while len(hits) < response["hits"]["total"]["value"]:
+                page = checked(client.search(body={**paged, "search_after": hits[-1]["sort"]}))
+                more = page["hits"]["hits"]
+                if not more:
+                    break
+                hits.extend(more)
+            return hits, response
+        finally:
+            try:
+                client.delete_pit(body={"pit_id": [pit_id]})
+            except Exception:  # it expires by itself
+                logger.debug("opensearch: could not delete a point in time", exc_info=True)
+
+    def related(self, article_id: int, text: str, *, limit: int) -> list[int]:
+        words = {stem(word) for word, _s, _e in segment(fold(text)) if len(word) >= 2}
+        frequencies = self._frequencies(sorted(words), field="body_words")
+        terms = distinctive_terms(
+            text, frequency=lambda t: frequencies.get(t, 0), total=self.document_count()
+        )
+        if not terms:
+            return []
+        body = {
+            "query": {
+                "bool": {
+                    "should": [{"term": {"body": term(t)}} for t in terms],
+                    "minimum_should_match": 1,
+                    "must_not": [{"ids": {"values": [str(article_id)]}}],
+                }
+            },
+            "sort": SORT_ORDERS["relevance"],
+            "size": limit,
+            "_source": False,
+        }
+        response = reading(
+            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
+        )
+        return [int(h["_id"]) for h in response["hits"]["hits"]]
+
+    def _frequencies(self, words: list[str], *, field: str) -> dict[str, int]:
+        """How many articles hold each of ``words`` in ``field`` (one request)."""
+        if not words:
+            return {}
+        values = [term(w) for w in words]
+        body = {
+            "size": 0,
+            "aggs": {
+                "words": {
+                    "terms": {
+                        "field": field,
+                        "include": values,
+                        "size": len(values),
+                        "shard_size": len(values),
+                    }
+                }
+            },
+        }
+        response = reading(
+            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
+        )
+        counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["words"]["buckets"]}
+        return {w: counts.get(term(w), 0) for w in words}
+
+    def word_frequency(self, word: str) -> int:
+        body = {
+            "size": 0,
+            "aggs": {field: {"filter": {"term": {field: term(word)}}} for field in WORD_FIELDS},
+        }
+        response = reading(
+            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
+        )
+        # The larger of title and body, as the embedded engine counts.
+        return max(response["aggregations"][field]["doc_count"] for field in WORD_FIELDS)
+
+    def similar_words(self, word: str, *, max_distance: int) -> list[str]:
+        if len(word) < 2:
+            return []
+        body = {
+            "size": 0,
+            "aggs": {"itself": {"filter": {"term": {"body_words": term(word)}}}},
+            "suggest": {
+                "words": {
+                    "text": term(word),
+                    "term": {
+                        "field": "body",
+                        "suggest_mode": "always",
+                        "max_edits": max(1, min(max_distance, 2)),
+                        "prefix_length": 1,
+                        "min_word_length": 2,
+                        "accuracy": 0.0,
+                        "max_term_freq": 0.99,
+                        "size": 20,
+                        "sort": "frequency",
+                    },
+                }
+            },
+        }
+        response = reading(
+            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
+        )
+        if response["aggregations"]["itself"]["doc_count"]:
+            return [word]
+        options = [
+            (levenshtein(word, o["text"]), -o["freq"], o["text"])
+            for entry in response["suggest"]["words"]
+            for o in entry["options"]
+        ]
+        # Nearest first, then the most frequent, as Whoosh's corrector ranks them.
+        best = sorted(o for o in options if o[0] <= max_distance)
+        return [text for _d, _f, text in best[:1]]
+
+    def words_with_prefix(self, prefix: str, *, limit: int) -> tuple[list[tuple[str, int]], int]:
+        if not prefix:
+            return [], 0
+        vocabulary = _vocabularies.peek(self.generation())  # read already: no request
+        if vocabulary is not None:
+            return vocabulary.with_prefix(prefix, limit=limit)
+        include = "".join(ch if ch.isalnum() else "\\" + ch for ch in term(prefix)) + ".*"
+        body = {
+            "size": 0,
+            "aggs": {
+                field: {
+                    "terms": {
+                        "field": field,
+                        "include": include,
+                        "size": PREFIX_WORDS,
+                        "shard_size": PREFIX_WORDS,
+                    }
+                }
+                for field in WORD_FIELDS
+            },
+        }
+        response = reading(
+            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
+        )
+        merged: dict[str, int] = {}
+        for field in WORD_FIELDS:
+            for bucket in response["aggregations"][field]["buckets"]:
+                word = bucket["key"]
+                if word.startswith(prefix):
+                    merged[word] = max(merged.get(word, 0), bucket["doc_count"])
+        return Vocabulary(merged).with_prefix(prefix, limit=limit)
+
+    def vocabulary(self):
+        generation = self.generation()
+        return _vocabularies.get(generation, self._read_vocabulary).items()
+
+    def _read_vocabulary(self) -> "Vocabulary":
+        """Every word of both word fields with its article count (the larger of the two)."""
+        client = get_client()
+        merged: dict[str, int] = {}
+        for field in WORD_FIELDS:
+            for word, count in self._field_words(client, field):
+                if count > merged.get(word, 0):
+                    merged[word] = count
+        return Vocabulary(merged)
+
+    def _field_words(self, client, field: str):
+        estimate = reading(
+            lambda: checked(
+                client.search(
+                    index=writing.alias_name(),
+                    body={"size": 0, "aggs": {"n": {"cardinality": {"field": field}}}},
+                )
+            )
+        )["aggregations"]["n"]["value"]
+        partitions = max(1, math.ceil(estimate * 1.3 / VOCABULARY_PARTITION))
+        while True:
+            words, complete = [], True
+            for partition in range(partitions):
+                body = {
+                    "size": 0,
+                    "aggs": {
+                        "words": {
+                            "terms": {
+                                "field": field,
+                                "include": {"partition": partition, "num_partitions": partitions},
+                                "size": VOCABULARY_PARTITION,
+                                "shard_size": VOCABULARY_PARTITION,
+                            }
+                        }
+                    },
+                }
+                response = reading(
+                    lambda body=body: checked(client.search(index=writing.alias_name(), body=body))
+                )
+                result = response["aggregations"]["words"]
+                if result.get("sum_other_doc_count"):
+                    complete = False
+                    break
+                words.extend((b["key"], b["doc_count"]) for b in result["buckets"])
+            if complete:
+                return words
+            partitions *= 2
+
+    def indexed_ids(self) -> set[int]:
+        client = get_client()
+        ids: set[int] = set()
+        body = {"query": {"match_all": {}}, "sort": [{"id": "asc"}], "size": PAGE, "_source": False}
+        after = None
+        while True:
+            page_body = body if after is None else {**body, "search_after": after}
+            response = reading(
+                lambda page_body=page_body: checked(
+                    client.search(
+                        index=writing.alias_name(),
+                        body=page_body,
+                        params={"filter_path": "hits.hits.sort,_shards,timed_out"},
+                    )
+                )
+            )
+            hits = (response.get("hits") or {}).get("hits") or []
+            if not hits:
+                return ids
+            ids.update(int(h["sort"][0]) for h in hits)
+            after = hits[-1]["sort"]
+
+    # --- writing ---------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return bool(reading(writing.live_indexes))
+
+    def is_current(self) -> bool:
+        client = get_client()
+        mappings = reading(lambda: client.indices.get_mapping(index=writing.alias_name()))
+        meta = next(iter(mappings.values()))["mappings"].get("_meta") or {}
+        return meta.get("schema") == SCHEMA_VERSION and meta.get("analysis") == ANALYSIS_VERSION
+
+    def batch(self):
+        return writing.live_batch()
+
+    def rebuild(self, documents, *, expected: int, progress=None, **options) -> int:
+        return writing.build_index(documents, expected=expected, progress=progress)
+
+    def clear(self) -> None:
+        writing.clear()
+
+    def maintain(self, *, full: bool | None = None) -> str:
+        return writing.merge(full=full)
+
+
+class _PerGeneration:
+    """The vocabulary of the latest generation read in this process (thread-safe)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._key: tuple | None = None
+        self._value = None
+
+    def peek(self, key: tuple):
+        with self._lock:
+            return self._value if self._key == key else None
+
+    def get(self, key: tuple, compute):
+        value = self.peek(key)
+        if value is None:
+            value = compute()
+            with self._lock:
+                self._key, self._value = key, value
+        return value
+
+
+_vocabularies = _PerGeneration()
+
+
+class Vocabulary:
+    """Words sorted, with the articles holding each."""
+
+    def __init__(self, counts: dict[str, int]):
+        self.words = sorted(counts)
+        self.counts = np.fromiter((counts[w] for w in self.words), np.int64, len(self.words))
+
+    def items(self):
+        return zip(self.words, self.counts.tolist(), strict=True)
+
+    def with_prefix(self, prefix: str, *, limit: int) -> tuple[list[tuple[str, int]], int]:
+        start = bisect.bisect_left(self.words, prefix)
+        end = bisect.bisect_left(self.words, prefix + _LAST, lo=start)
+        counts = self.counts[start:end]
+        best = np.lexsort((np.arange(len(counts)), -counts))[:limit]  # ties: alphabetical
+        return [(self.words[start + i], int(counts[i])) for i in best.tolist()], end - start
+
+
+def _buckets(aggregation: dict) -> Counter:
+    return Counter({b["key"]: b["doc_count"] for b in aggregation["values"]["buckets"]})
+
+
+def _counts(aggregations: dict) -> dict[str, Counter]:
+    counts = {facet.name: _buckets(aggregations[f"facet_{facet.name}"]) for facet in VALUE_FACETS}
+    counts["date"] = _buckets(aggregations["facet_date"])
+    return counts
+
+
+def _months(aggregation: dict) -> Counter:
+    return Counter(
+        {
+            (month["key"], language["key"]): language["doc_count"]
+            for month in aggregation["values"]["buckets"]
+            for language in month["languages"]["buckets"]
+        }
+    )
+
+
+def levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
