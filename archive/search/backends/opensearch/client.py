@@ -5,6 +5,7 @@ Settings: ``OPENSEARCH_HOSTS`` (every node the client may ask; it moves on to th
 next when one stops answering), ``OPENSEARCH_TIMEOUT`` (seconds per request).
 """
 
+import logging
 import os
 import threading
 import time
@@ -17,6 +18,8 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 
 from archive.search.backend import SearchUnavailable
 
+# opensearch-py logs every request at INFO: keep its failures and retries only.
+logging.getLogger("opensearch").setLevel(logging.WARNING)
 RETRY_STATUSES = {429, 500, 502, 503, 504}  # overloaded or a node away: worth another try
 _clients: dict[tuple, OpenSearch] = {}
 _lock = threading.Lock()

@@ -1,0 +1,126 @@
+"""The same articles on both engines: the seeds plus a few thousand corpus articles,
+indexed by the embedded engine and by the cluster, and fixed queries of every kind
+answered with identical article sets, facet counts and timelines (ranking may differ).
+"""
+
+import gzip
+import itertools
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from archive.search import service
+from archive.search.indexer import rebuild
+from archive.search.params import SearchParams
+from tests.search.backends.opensearch.support import opensearch_site
+
+CORPUS = settings.BASE_DIR.parent / "shared" / "corpus"
+SAMPLE = {  # file -> (articles, take every n-th record), spread over their years
+    "cctv_xinwenlianbo.jsonl.gz": (900, 20),
+    "taiwan_mohw_press.jsonl.gz": (400, 1),
+    "reuters21578.jsonl.gz": (900, 20),
+    "guardian_cities.jsonl.gz": (600, 38),
+}
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.opensearch,
+    pytest.mark.corpus,
+    pytest.mark.slow,
+]
+
+QUERIES = [
+    # Simplified Chinese: words, compounds, names, a phrase, several words
+    "经济", "发展", "习近平", "新能源汽车", "一带一路", "中国 经济", "\"国务院 总理\"",
+    "长江 保护", "人民币", "科技创新",
+    # Traditional script, found in either script
+    "衛生福利部", "臺灣", "醫療", "健保署", "疫苗 接種", "台湾",
+    # Single characters
+    "港", "疫", "稅", "龍", "的",
+    # English words, inflections, phrases
+    "prices", "trading", "companies", "shares", "\"trade deficit\"", "\"oil prices\"",
+    "bombs kill", "rare-earth", "u.s. dollar",
+    # Exclusions
+    "经济 -发展", "oil -crude", "疫苗 -流感", "-的",
+    # OR
+    "稀土 OR 永磁", "coffee OR cocoa", "台湾 OR 香港", "wheat OR corn OR soybeans",
+    # title:, source:, lang:, date: fields
+    "title:经济", "title:oil", "title:\"trade surplus\"", "经济 lang:zh-hans", "疫苗 -lang:en",
+    "oil date:1987", "date:2022 发展", "title:疫情 date:2021",
+    # Proximity in characters and in words
+    "\"经济 发展\"~5", "\"稀土 产业\"~10", "oil NEAR/3 prices", "\"interest rates\"~2",
+    # Prefixes
+    "econom*", "shar*", "regul*",
+    # Mixed scripts and languages
+    "中国 china", "包头 稀土",
+]  # fmt: skip
+
+
+def _write_sample(path) -> None:
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        for name, (count, step) in SAMPLE.items():
+            with gzip.open(CORPUS / name, "rt", encoding="utf-8") as handle:
+                for line in itertools.islice(handle, 0, count * step, step):
+                    out.write(line)
+
+
+def _answers(cases) -> dict:
+    answers = {}
+    for label, params in cases:
+        _generation, core = service.find(params)
+        answers[label] = (
+            sorted(core.ids.tolist()),
+            {name: dict(counts) for name, counts in core.counts.items()},
+            dict(core.months),
+        )
+    return answers
+
+
+def _cases(sources: list[str], topics: list[str]) -> list[tuple[str, SearchParams]]:
+    cases = [(q, SearchParams(q=q, versions="all")) for q in QUERIES]
+    filtered = [
+        ("source", SearchParams(q="", sources=sources[:1], versions="all")),
+        ("two sources", SearchParams(q="经济", sources=sources[:2], versions="all")),
+        ("topic", SearchParams(q="", topics=topics[:1], versions="all")),
+        ("language", SearchParams(q="trade", languages=["en"], versions="all")),
+        ("year", SearchParams(q="oil", year=1987, versions="all")),
+        ("month", SearchParams(q="", year=2022, month=9, versions="all")),
+        ("undated", SearchParams(q="", year=0, versions="all")),
+        ("all, newest", SearchParams(q="", sort="newest", versions="all")),
+        ("source and language", SearchParams(q="", sources=sources[:1], languages=["zh-Hans"], versions="all")),
+    ]  # fmt: skip
+    return cases + filtered
+
+
+def test_both_engines_find_the_same_articles_with_the_same_counts(tmp_path, settings):
+    if not (CORPUS / "reuters21578.jsonl.gz").exists():
+        pytest.skip("../shared/corpus is absent")
+    sample = tmp_path / "sample.jsonl.gz"
+    _write_sample(sample)
+    call_command("load_seeds", "--no-index", verbosity=0)
+    call_command("import_articles", str(sample), "--no-index", verbosity=0)
+    total = rebuild()
+    _generation, everything = service.find(SearchParams(versions="all"))
+    sources = [s for s, _n in everything.counts["source"].most_common(3) if s]
+    topics = [t for t, _n in everything.counts["topic"].most_common(3)]
+    cases = _cases(sources, topics)
+    embedded = _answers(cases)
+    with opensearch_site(settings):
+        assert rebuild() == total
+        cluster = _answers(cases)
+    differing = [label for label in embedded if embedded[label] != cluster[label]]
+    for label in differing:
+        (a_ids, a_counts, a_months), (b_ids, b_counts, b_months) = embedded[label], cluster[label]
+        print(
+            f"{label!r}: whoosh {len(a_ids)} opensearch {len(b_ids)}; "
+            f"only whoosh {sorted(set(a_ids) - set(b_ids))[:10]}, "
+            f"only opensearch {sorted(set(b_ids) - set(a_ids))[:10]}; "
+            f"counts equal {a_counts == b_counts}, months equal {a_months == b_months}"
+        )
+    matched = sum(len(embedded[label][0]) for label in embedded)
+    print(
+        f"parity: {len(cases)} queries on {total} articles, {matched} matches, {len(differing)} differ"
+    )
+    assert len(cases) >= 40
+    assert not differing
+    assert all(embedded[q][0] for q in ("经济", "臺灣", "港", "prices", "oil NEAR/3 prices"))
