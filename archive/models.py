@@ -174,6 +174,21 @@ class Article(models.Model):
         ),
     )
     raw_content = models.TextField(_("raw content"), blank=True)
+    story = models.ForeignKey(
+        "self",
+        verbose_name=_("story"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="story_versions",
+        help_text=_(
+            "The first article of the story this one is a version of (republished, "
+            "in the other script, or with a changed headline); empty for a story's first."
+        ),
+    )
+    minhash = models.BinaryField(
+        _("MinHash signature"), null=True, blank=True, editable=False
+    )  # of the folded text (archive.ingest.stories), to find later versions
     quality_notes = models.JSONField(_("quality notes"), default=list, blank=True)
     tags = models.ManyToManyField(
         Tag, verbose_name=_("topics"), through="ArticleTag", related_name="articles", blank=True
@@ -217,6 +232,36 @@ class Article(models.Model):
 class TagOrigin(models.TextChoices):
     AUTO = "auto", _("automatic")
     EDITOR = "editor", _("editor")
+
+
+class ArticleAlias(models.Model):
+    """An external id whose record had the same text as a stored article (a duplicate the
+    importer skipped): looking the id up finds the article kept."""
+
+    source = models.ForeignKey(
+        Source, verbose_name=_("source"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    external_id = models.CharField(_("external id"), max_length=200)
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="aliases"
+    )
+
+    class Meta:
+        verbose_name = _("article alias")
+        verbose_name_plural = _("article aliases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="alias_unique_source_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(source__isnull=True),
+                name="alias_unique_external_id_without_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
 
 
 class ArticleTag(models.Model):

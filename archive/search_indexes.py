@@ -22,6 +22,7 @@ class ArticleIndex(indexes.SearchIndex, indexes.Indexable):
     year = indexes.CharField(faceted=True)  # "2024" or "undated"
     month = indexes.CharField(faceted=True)  # "2024-05" or "undated"
     pub = indexes.IntegerField()  # seconds since the epoch; 0 when undated
+    story = indexes.IntegerField()  # the id of its story's first article (its own if none)
 
     def get_model(self):
         return Article

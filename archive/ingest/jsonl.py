@@ -17,7 +17,7 @@ from archive.ingest.lines import BadLine, StoppedFile, read_lines
 from archive.ingest.metadata import detect_language, parse_any_date
 from archive.ingest.readers import ParsedArticle, _safe_url
 from archive.ingest.repair import fix_mojibake
-from archive.ingest.store import CREATED, FAILED, UPDATED, ArticleStore, Record
+from archive.ingest.store import CREATED, FAILED, UPDATED, ArticleStore, Record, save_aliases
 from archive.ingest.topics import apply_auto_topics
 from archive.models import Article, Language
 from archive.search.queue import enqueue
@@ -225,7 +225,9 @@ class _Importer:
         to_create: list[Article] = []
         to_update: list[Article] = []
         update_fields: set[str] = set()
-        for record, result in zip(records, self.store.plan(records), strict=True):
+        results = self.store.plan(records)
+        save_aliases(results)
+        for record, result in zip(records, results, strict=True):
             counts[result.status] += 1
             if result.status == CREATED:
                 to_create.append(result.article)

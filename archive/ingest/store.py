@@ -11,7 +11,7 @@ from django.db.models import Q
 from archive.ingest.metadata import ascii_slug, lookup_source
 from archive.ingest.readers import ParsedArticle
 from archive.ingest.topics import ensure_taxonomy
-from archive.models import Article, Source
+from archive.models import Article, ArticleAlias, Source
 from archive.text import normalize
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = (
@@ -47,6 +47,8 @@ class StoreResult:
     article: Article | None = None
     detail: str = ""
     changes: list[str] = field(default_factory=list)  # the fields an update changed
+    # DUPLICATE of a stored article: the record's id as an alias of it (unsaved).
+    alias: ArticleAlias | None = None
 
 
 def ensure_topics() -> None:
@@ -276,7 +278,10 @@ class ArticleStore:
             twin = next((t for t in twins.get(fp, []) if t.external_id != external_id), None)
             if twin is not None:
                 detail = f"same text as article {twin.pk} ({twin.external_id})"
-                results[index] = StoreResult(DUPLICATE, twin, detail)
+                alias = ArticleAlias(
+                    source_id=values["source_id"], external_id=external_id[:200], article=twin
+                )
+                results[index] = StoreResult(DUPLICATE, twin, detail, alias=alias)
                 continue
             earlier = self.seen_fingerprints.get(fp)
             if earlier is not None and earlier != external_id:
@@ -341,4 +346,12 @@ def upsert_article(
     [result] = ArticleStore().plan([record])
     if result.status in (CREATED, UPDATED):
         result.article.save()
+    save_aliases([result])
     return result
+
+
+def save_aliases(results: Sequence[StoreResult]) -> None:
+    """Keep the ids of skipped duplicates as aliases of the articles that have their text."""
+    aliases = [r.alias for r in results if r.alias is not None]
+    if aliases:
+        ArticleAlias.objects.bulk_create(aliases, ignore_conflicts=True)

@@ -53,6 +53,8 @@ class Found:
     counts: FacetCounts
     # The matches (after every filter) by (month or UNDATED, language), for the timeline.
     months: Counter = field(default_factory=Counter)
+    # The story of each id (aligned with ``ids``): its first article's id, or its own.
+    stories: np.ndarray | None = None
 
     @property
     def total(self) -> int:

@@ -15,7 +15,7 @@ def article_document(article) -> dict:
     ``title`` includes the subtitle. ``year``/``month`` are in the archive's time
     zone (``"2024"``, ``"2024-05"``, or UNDATED); ``pub`` is seconds since the
     epoch (0 when undated). Merged sources and topics are indexed as the one
-    they were merged into.
+    they were merged into. ``story`` names its story (``archive.ingest.stories``).
     """
     title = " ".join(part for part in (article.title, article.subtitle) if part)
     published = article.published_at
@@ -36,4 +36,6 @@ def article_document(article) -> dict:
         "year": year,
         "month": month,
         "pub": pub,
+        # The story it is a version of (its first article's id; its own id if none).
+        "story": int(article.story_id or article.pk),
     }

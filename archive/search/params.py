@@ -22,6 +22,7 @@ from archive.search.facets import BY_NAME, VALUE_FACETS, Filters
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000
 MAX_VALUES = 50  # values of one facet in a request
+VERSIONS = ("stories", "all")  # one result per story, or every version
 _SLUG_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
@@ -55,6 +56,7 @@ class SearchParams:
     page_size: int = 20
     facets: bool = True
     highlight: bool = True
+    versions: str = "stories"  # one result per story ("stories") or every version ("all")
 
     def selected(self, facet_name: str) -> list[str]:
         """The chosen values of one of ``VALUE_FACETS``."""
@@ -70,6 +72,7 @@ class SearchParams:
             self.date_from,
             self.date_to,
             self.sort,
+            self.versions,
         )
 
 
@@ -221,6 +224,7 @@ class SearchForm(forms.Form):
     sort = forms.CharField(required=False, widget=LastValue())
     page = WholeNumber(low=1, high=MAX_PAGE, label="page")
     page_size = WholeNumber(low=1, high=MAX_PAGE_SIZE, label="page_size")
+    versions = forms.CharField(required=False, widget=LastValue())
 
     def __init__(self, data):
         super().__init__(data)
@@ -235,6 +239,14 @@ class SearchForm(forms.Form):
                 % {"value": sort[:20]}
             )
         return sort
+
+    def clean_versions(self) -> str:
+        versions = self.cleaned_data["versions"] or "stories"
+        if versions not in VERSIONS:
+            raise ValidationError(
+                _("Unknown “versions” “%(value)s”; use stories or all.") % {"value": versions[:20]}
+            )
+        return versions
 
     def clean(self):
         data = super().clean()
@@ -275,6 +287,7 @@ class SearchForm(forms.Form):
             sort=data["sort"],
             page=data["page"] or 1,
             page_size=data["page_size"] or 20,
+            versions=data["versions"],
         )
         for facet in VALUE_FACETS:
             setattr(params, facet.params_attr, data[facet.name])

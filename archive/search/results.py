@@ -35,6 +35,7 @@ class Hit:
     snippet_html: str
     score: float | None
     topics: list[Tag] = field(default_factory=list)
+    other_versions: int = 0  # other versions of its story among the matches (shown collapsed)
 
 
 @dataclass
@@ -51,3 +52,5 @@ class SearchResults:
     message: str | None = None
     # Every match by (month or UNDATED, language): the timeline (``research.timeline``).
     months: Counter = field(default_factory=Counter)
+    articles: int = 0  # matching articles, every version counted (``total`` counts results)
+    stories: int = 0  # the stories they tell

@@ -66,8 +66,11 @@ _result_cache: "OrderedDict[tuple, _Core]" = OrderedDict()
 class _Core:
     """What a query costs to compute, independent of the page shown."""
 
-    ids: np.ndarray  # article ids in result order (all of them)
+    ids: np.ndarray  # article ids in result order (all of them; one per story unless "all")
     scores: np.ndarray | None  # relevance scores aligned with ``ids``
+    articles: int  # matching articles, every version counted
+    stories: int  # the stories they tell (each counted once)
+    other_versions: dict[int, int]  # shown id -> other versions of its story among the matches
     counts: FacetCounts
     months: Counter  # (month or UNDATED, language) -> matches, for the timeline
     understood: Understood
@@ -105,12 +108,18 @@ def _compute(params: SearchParams, backend) -> _Core:
         query=None if parsed.empty else parsed, filters=filters_for(params), sort=params.sort
     )
     found = backend.search(request)
+    ids, scores, other_versions = found.ids, found.scores, {}
+    if params.versions != "all" and found.stories is not None:
+        ids, scores, other_versions = one_per_story(found)
     suggestion = None
     if not found.total and not parsed.empty:
         suggestion = did_you_mean(parsed, backend)
     return _Core(
-        ids=found.ids,
-        scores=found.scores,
+        ids=ids,
+        scores=scores,
+        articles=found.total,
+        stories=len(np.unique(found.stories)) if found.stories is not None else found.total,
+        other_versions=other_versions,
         counts=found.counts,
         months=found.months,
         understood=understood,
@@ -119,6 +128,19 @@ def _compute(params: SearchParams, backend) -> _Core:
         message=parsed.message,
         suggestion=suggestion,
     )
+
+
+def one_per_story(found) -> tuple[np.ndarray, np.ndarray | None, dict[int, int]]:
+    """The first-ranked version of each story, in result order, and for each shown id
+    with other versions among the matches, how many."""
+    stories, first, counts = np.unique(found.stories, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    keep = first[order]
+    ids = found.ids[keep]
+    scores = found.scores[keep] if found.scores is not None else None
+    several = counts[order] > 1
+    other = dict(zip(ids[several].tolist(), (counts[order][several] - 1).tolist(), strict=True))
+    return ids, scores, other
 
 
 def index_generation() -> tuple | None:
@@ -170,6 +192,8 @@ def search(params: SearchParams) -> SearchResults:
         else [None] * len(ids)
     )
     hits = build_hits(ids, scores, runs=core.runs, words=core.words, marked=params.highlight)
+    for hit in hits:
+        hit.other_versions = core.other_versions.get(hit.article.pk, 0)
     facets = facet_values(params, core.counts, generation) if params.facets else {}
     return SearchResults(
         params=params,
@@ -183,4 +207,6 @@ def search(params: SearchParams) -> SearchResults:
         suggestion=core.suggestion,
         message=core.message,
         months=core.months,
+        articles=core.articles,
+        stories=core.stories,
     )

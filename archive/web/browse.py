@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
-from archive.models import Article, ArticleTag, Language, Source, Tag
+from archive.models import Article, ArticleAlias, ArticleTag, Language, Source, Tag
 from archive.text import to_simplified, to_traditional
 
 MIN_YEAR, MAX_YEAR = 1, 9998
@@ -195,3 +195,28 @@ def article_reading(*, article: Article, script: str = "") -> Reading:
         script=script,
         converted=True,
     )
+
+
+def story_versions(article: Article) -> list[Article]:
+    """The other versions of the article's story (``archive.ingest.stories``), oldest first."""
+    first = article.story_id or article.pk
+    versions = Article.objects.filter(Q(pk=first) | Q(story_id=first)).exclude(pk=article.pk)
+    return list(
+        versions.select_related("source")
+        .prefetch_related("tags")
+        .order_by("published_at", "pk")[:50]
+    )
+
+
+def find_by_external_id(external_id: str, *, source: str = "") -> Article | None:
+    """The article stored under ``external_id`` (of the source with slug ``source`` if
+    given), else the one a skipped duplicate with that id is an alias of."""
+    articles = Article.objects.filter(external_id=external_id)
+    aliases = ArticleAlias.objects.filter(external_id=external_id).select_related("article")
+    if source:
+        articles = articles.filter(source__slug=source)
+        aliases = aliases.filter(source__slug=source)
+    found = articles.order_by("pk").first()
+    if found is None and (alias := aliases.order_by("pk").first()) is not None:
+        found = alias.article
+    return found

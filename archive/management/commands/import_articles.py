@@ -44,6 +44,6 @@ class Command(IngestCommand):
         prefix = "Dry run, would be: " if dry_run else ""
         summary = ", ".join(f"{status} {report.counts[status]}" for status in STATUSES)
         self.stdout.write(f"{prefix}{summary} ({len(files)} files)")
-        self.finish_index(no_index=no_index, dry_run=dry_run)
+        self.finish_index(no_index=no_index, dry_run=dry_run, verbosity=options["verbosity"])
         if report.counts[FAILED]:
             raise CommandError(f"{report.counts[FAILED]} record(s) failed", returncode=2)

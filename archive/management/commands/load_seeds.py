@@ -54,7 +54,7 @@ class Command(IngestCommand):
         summary = ", ".join(f"{status} {counts[status]}" for status in STATUSES)
         self.stdout.write(f"{prefix}{summary} ({len(files)} files)")
         self._report_missing([p for p in paths if p.is_dir()])
-        self.finish_index(no_index=no_index, dry_run=dry_run)
+        self.finish_index(no_index=no_index, dry_run=dry_run, verbosity=options["verbosity"])
         if counts[FAILED]:
             raise CommandError(f"{counts[FAILED]} file(s) failed", returncode=2)
 

@@ -68,7 +68,11 @@ class WhooshBackend(SearchBackend):
             else:
                 ordered = _order_by_date(passed, cols, newest=sort != "oldest")
             return Found(
-                ids=cols.ids[ordered], scores=scores, counts=counts, months=months(passed, cols)
+                ids=cols.ids[ordered],
+                scores=scores,
+                counts=counts,
+                months=months(passed, cols),
+                stories=cols.story[ordered],
             )
 
     def related(self, article_id: int, text: str, *, limit: int) -> list[int]:

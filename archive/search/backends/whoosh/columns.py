@@ -91,6 +91,7 @@ class Columns:
     pub: np.ndarray  # seconds since the epoch; meaningful where ``dated``
     dated: np.ndarray
     live: np.ndarray  # live docnums, ascending
+    story: np.ndarray  # the story's article id per docnum (the article's own when alone)
 
 
 @dataclass
@@ -100,17 +101,24 @@ class _Segment:
     several: dict[str, list[tuple[str, ...]]]
     pub: np.ndarray
     dated: np.ndarray
+    story: np.ndarray
 
 
 def _read_segment(leaf) -> _Segment:
     year = text_values(leaf, "year")
     dated = np.array([bool(y) and y != UNDATED for y in year], dtype=bool)
+    ids = np.array([int(v) if v else 0 for v in text_values(leaf, "id")], dtype=np.int64)
+    stories = text_values(leaf, "story")  # "" in an index written before story versions
     return _Segment(
-        ids=np.array([int(v) if v else 0 for v in text_values(leaf, "id")], dtype=np.int64),
+        ids=ids,
         single={name: year if name == "year" else text_values(leaf, name) for name in _SINGLE},
         several={name: [tuple(v.split()) for v in text_values(leaf, name)] for name in _MANY},
         pub=np.where(dated, _publication_times(leaf), 0),
         dated=dated,
+        story=np.array(
+            [int(s) if s else pk for s, pk in zip(stories, ids.tolist(), strict=True)],
+            dtype=np.int64,
+        ),
     )
 
 
@@ -184,6 +192,7 @@ def _read_columns(searcher, key) -> Columns:
         pub=_concat([seg.pub for seg in segments], np.int64),
         dated=_concat([seg.dated for seg in segments], bool),
         live=_concat(live_parts, np.int64),
+        story=_concat([seg.story for seg in segments], np.int64),
     )
     with _lock:
         for stale in [k for k in _segment_cache if k not in seen_keys]:

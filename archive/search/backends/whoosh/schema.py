@@ -95,6 +95,7 @@ def build_schema() -> Schema:
         year=ID(sortable=True),
         month=ID(sortable=True),
         pub=NUMERIC(int, bits=64, signed=True, sortable=True),
+        story=ID(sortable=True),
     )
 
 
@@ -113,4 +114,5 @@ def whoosh_fields(document: dict) -> dict:
         "year": document["year"],
         "month": document["month"],
         "pub": document["pub"],
+        "story": str(document.get("story") or document["id"]),
     }
