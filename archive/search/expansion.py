@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from archive.search import pinyin
+from archive.search import pinyin, suggestions
 from archive.search.backend import SearchBackend, SearchUnavailable
 from archive.search.query import Clause, ParsedQuery, Piece, lazy_message
 from archive.text import stem
@@ -51,9 +51,13 @@ def _all_clauses(parsed: ParsedQuery):
 
 
 def _expand_prefix(piece: Piece, backend: SearchBackend, found: Expansions, notes: list) -> None:
-    best, total = backend.words_with_prefix(piece.folded, limit=MAX_PREFIX_WORDS)
+    found_words, total = backend.words_with_prefix(piece.folded, limit=MAX_PREFIX_WORDS * 2)
+    # Not terms glued to punctuation ("economy.david"): a word is letters and digits.
+    words = [(word, count) for word, count in found_words if word.isalnum()]
+    total -= len(found_words) - len(words)  # the glued terms seen (others may remain)
+    best = words[:MAX_PREFIX_WORDS]
     piece.terms = [word for word, _count in best]
-    shown = piece.terms[:SHOWN_PREFIX_WORDS]
+    shown = [_readable(term) for term in piece.terms[:SHOWN_PREFIX_WORDS]]
     found.prefixes.append((piece.display[0], shown, max(total - len(shown), 0)))
     if not best:
         notes.append(
@@ -136,3 +140,13 @@ def _reading_words(key: str, group: list[Clause], table, backend: SearchBackend)
     if not explicit and backend.word_frequency(stem(key)) >= words[0][1]:
         return []  # "change" stays English even though 嫦娥 reads chang'e
     return [word for word, _count in words]
+
+
+def _readable(term: str) -> str:
+    """An English stem as the word titles use most for it (``economi`` -> economy), when
+    the suggestion tables are ready; the stem itself otherwise."""
+    try:
+        tables = suggestions.tables()
+    except SearchUnavailable:
+        return term
+    return tables.words.shown.get(term, term) if tables is not None else term

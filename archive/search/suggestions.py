@@ -129,11 +129,15 @@ class WordTable:
             elif is_chinese(term) or not has_chinese(term):  # not Chinese glued to others
                 counts[term] = count
                 keyed.append((term, term, 0))
+        self.shown: dict[str, str] = {}  # English stem -> its commonest title word
+        best_uses: dict[str, int] = {}
         for word, uses in title_words.items():
             term = stem(word)
             if len(word) > 1 and term in english:
                 counts[term] = english[term]
                 keyed.append((word, term, uses))
+                if uses > best_uses.get(term, 0):
+                    best_uses[term], self.shown[term] = uses, word
         keyed.sort()
         term_ids = {term: n for n, term in enumerate(counts)}
         self.keys = [key for key, _term, _uses in keyed]
