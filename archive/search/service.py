@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archive.search import expansion, glossary, query_fields
+from archive.search import expansion, glossary, query_fields, suggestions
 from archive.search import query as q_mod
 from archive.search.backend import SORTS, SearchRequest, SearchUnavailable, get_backend
 from archive.search.facet_values import facet_values
@@ -155,9 +155,14 @@ def warm_up() -> None:
     """Open the index and load what a search reads first, so a worker's first search is quick.
 
     Called by gunicorn in each worker right after the fork (never in the master:
-    open index files must not be shared between processes).
+    open index files must not be shared between processes). Suggestion tables start
+    building too (in the background for a large index), so typing soon gets answers.
     """
     get_backend().warm_up()
+    try:
+        suggestions.tables()
+    except SearchUnavailable:
+        pass  # no index yet: the first search reports it
 
 
 def find(params: SearchParams) -> tuple[tuple, "_Core"]:
