@@ -18,8 +18,9 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 
 from archive.search.backend import SearchUnavailable
 
-# opensearch-py logs every request at INFO: keep its failures and retries only.
-logging.getLogger("opensearch").setLevel(logging.WARNING)
+# opensearch-py logs every request (INFO) and every failed one with its traceback
+# (WARNING): the site logs an unavailable search itself, once a minute.
+logging.getLogger("opensearch").setLevel(logging.ERROR)
 RETRY_STATUSES = {429, 500, 502, 503, 504}  # overloaded or a node away: worth another try
 _clients: dict[tuple, OpenSearch] = {}
 _lock = threading.Lock()
@@ -39,6 +40,7 @@ def get_client() -> OpenSearch:
                 retry_on_timeout=True,
                 retry_on_status=(502, 503, 504),
                 http_compress=False,
+                pool_maxsize=16,  # per node: web threads and the writer share the client
             )
             _clients[key] = client
     return client
