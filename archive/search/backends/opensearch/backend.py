@@ -81,6 +81,7 @@ class OpenSearchBackend(SearchBackend):
             "size": PAGE,
             "track_total_hits": True,
             "_source": False,
+            "docvalue_fields": ["story"],  # ignored while documents have no story
         }
         if post_filter is not None:
             body["post_filter"] = post_filter
@@ -89,12 +90,15 @@ class OpenSearchBackend(SearchBackend):
         scores = None
         if sort == "relevance":
             scores = np.fromiter((h["sort"][0] for h in hits), dtype=np.float64, count=len(hits))
-        return Found(
+        found = Found(
             ids=ids,
             scores=scores,
             counts=_counts(response["aggregations"]),
             months=_months(response["aggregations"]["months"]),
         )
+        if hasattr(found, "stories"):
+            found.stories = _stories(hits)
+        return found
 
     def _every_hit(self, body: dict) -> tuple[list[dict], dict]:
         """Every hit of ``body`` in order, and the response holding the aggregations."""
@@ -418,6 +422,14 @@ def _months(aggregation: dict) -> Counter:
             for language in month["languages"]["buckets"]
         }
     )
+
+
+def _stories(hits: list[dict]) -> np.ndarray | None:
+    """The story of each hit (``documents.article_document``'s ``story``), None without."""
+    stories = [(h.get("fields") or {}).get("story") for h in hits]
+    if not all(stories):
+        return None
+    return np.fromiter((int(s[0]) for s in stories), dtype=np.int64, count=len(stories))
 
 
 def levenshtein(a: str, b: str) -> int:
