@@ -260,7 +260,10 @@ def _go_live(client, name: str, written: int) -> None:
     if count != written:
         raise RuntimeError(f"the new index holds {count} documents, {written} were written")
     health = client.cluster.health(
-        index=name, wait_for_status="green", request_timeout=GREEN_SECONDS + 10, params={"ignore": 408}
+        index=name,
+        wait_for_status="green",
+        request_timeout=GREEN_SECONDS + 10,
+        params={"ignore": 408},
     )
     if health.get("status") not in ("green", "yellow"):
         raise RuntimeError(f"the new index is {health.get('status')}: its shards are not all up")
@@ -298,7 +301,10 @@ def clear() -> None:
         index=name, body={"settings": index_settings(), "mappings": index_mappings()}
     )
     client.cluster.health(
-        index=name, wait_for_status="yellow", request_timeout=GREEN_SECONDS + 10, params={"ignore": 408}
+        index=name,
+        wait_for_status="yellow",
+        request_timeout=GREEN_SECONDS + 10,
+        params={"ignore": 408},
     )
     previous = _swap(client, name)
     for old in own_indexes(client):
