@@ -108,7 +108,8 @@ def _read_segment(leaf) -> _Segment:
     year = text_values(leaf, "year")
     dated = np.array([bool(y) and y != UNDATED for y in year], dtype=bool)
     ids = np.array([int(v) if v else 0 for v in text_values(leaf, "id")], dtype=np.int64)
-    stories = text_values(leaf, "story")  # "" in an index written before story versions
+    # An index written before story versions has no such field: each article is its own.
+    stories = text_values(leaf, "story") if "story" in leaf.schema else [""] * len(ids)
     return _Segment(
         ids=ids,
         single={name: year if name == "year" else text_values(leaf, name) for name in _SINGLE},
