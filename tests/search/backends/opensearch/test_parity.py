@@ -5,12 +5,14 @@ answered with identical article sets, facet counts and timelines (ranking may di
 
 import gzip
 import itertools
+import time
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
 from archive.search import service
+from archive.search.backends.opensearch.client import get_client
 from archive.search.indexer import rebuild
 from archive.search.params import SearchParams
 from tests.search.backends.opensearch.support import opensearch_site
@@ -99,15 +101,24 @@ def test_both_engines_find_the_same_articles_with_the_same_counts(tmp_path, sett
     _write_sample(sample)
     call_command("load_seeds", "--no-index", verbosity=0)
     call_command("import_articles", str(sample), "--no-index", verbosity=0)
+    started = time.monotonic()
     total = rebuild()
+    embedded_build = time.monotonic() - started
     _generation, everything = service.find(SearchParams(versions="all"))
     sources = [s for s, _n in everything.counts["source"].most_common(3) if s]
     topics = [t for t, _n in everything.counts["topic"].most_common(3)]
     cases = _cases(sources, topics)
     embedded = _answers(cases)
-    with opensearch_site(settings):
+    with opensearch_site(settings) as prefix:
+        started = time.monotonic()
         assert rebuild() == total
+        cluster_build = time.monotonic() - started
         cluster = _answers(cases)
+        size = get_client().indices.stats(index=f"{prefix}-articles")["_all"]["primaries"]
+    print(
+        f"builds of {total} articles: whoosh {embedded_build:.1f}s, opensearch {cluster_build:.1f}s "
+        f"(primaries {size['store']['size_in_bytes'] / 2**20:.1f} MiB)"
+    )
     differing = [label for label in embedded if embedded[label] != cluster[label]]
     for label in differing:
         (a_ids, a_counts, a_months), (b_ids, b_counts, b_months) = embedded[label], cluster[label]
