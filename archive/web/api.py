@@ -1,15 +1,18 @@
 """JSON API: the same search as the pages, single articles, and suggestions as one types."""
 
 from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from archive.models import Article, DatePrecision
+from archive.research.timeline import timeline
 from archive.search import suggestions
 from archive.search.params import SearchParamError
 from archive.web import search_ui
+from archive.web.browse import find_by_external_id, story_versions
 from archive.web.search_errors import answer_search, json_error
 
 
@@ -49,6 +52,7 @@ def _article_summary(article: Article, topics=None, *, request=None) -> dict:
         "source": {"slug": source.slug, "name": source.name} if source else None,
         "published_at": published_iso(article),
         "language": article.language,
+        "story": article.story_id or article.pk,
         # Chinese first whatever the interface language, as the API has always named topics.
         "topics": [{"slug": t.slug, "name": t.name_for("zh")} for t in topics],
     }
@@ -80,6 +84,8 @@ def _search_json(request) -> JsonResponse:
                 "latin_only_query": results.understood.latin_only_q,
             },
             "total": results.total,
+            "articles": results.articles,  # every version counted (``total``: one per story)
+            "stories": results.stories,
             "page": results.page,
             "page_size": results.page_size,
             "num_pages": results.num_pages,
@@ -89,6 +95,7 @@ def _search_json(request) -> JsonResponse:
                 {
                     **_article_summary(hit.article, hit.topics, request=request),
                     "title_html": hit.title_html,
+                    "other_versions": hit.other_versions,
                     "snippet_html": hit.snippet_html,
                 }
                 for hit in results.hits
@@ -97,6 +104,9 @@ def _search_json(request) -> JsonResponse:
                 name: [{"value": v.value, "label": str(v.label), "count": v.count} for v in values]
                 for name, values in results.facets.items()
             },
+            # Every match over time (years, or months for short spans or a chosen year),
+            # empty periods included, undated ones last as "undated": the counts sum to total.
+            "histogram": timeline(results.months, year=params.year, month=params.month).histogram(),
         },
         json_dumps_params={"ensure_ascii": False},
     )
@@ -119,9 +129,23 @@ def article_api(request, pk: int):
             "authors": article.authors,
             "original_source": article.original_source,
             "quality_notes": article.quality_notes,
+            "versions": [version.pk for version in story_versions(article)],
         },
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@require_safe
+def article_lookup_api(request):
+    """``?external_id=…[&source=<slug>]``: redirect to the article stored under that id in
+    its import file, or to the one kept when that record was a skipped duplicate."""
+    external_id = request.GET.get("external_id", "")[:200]
+    if not external_id:
+        return json_error("give external_id (and source, a slug, when ids repeat)", 400)
+    found = find_by_external_id(external_id, source=request.GET.get("source", "")[:200])
+    if found is None:
+        return json_error("no article has that external id", 404)
+    return redirect("api_article", pk=found.pk)
 
 
 @require_safe

@@ -33,12 +33,14 @@ class SourceSitemap(Sitemap):
 
 
 class PageSitemap(Sitemap):
-    """The home page, the topic and source lists, the search tips, and the date archive."""
+    """The home page, the topic and source lists, the search tips, coverage, and the date archive."""
 
     changefreq = "daily"
 
     def items(self) -> list[str]:
-        pages = [reverse(name) for name in ("home", "tag_list", "source_list", "search_tips")]
+        pages = [
+            reverse(name) for name in ("home", "tag_list", "source_list", "search_tips", "coverage")
+        ]
         for year in browse.date_archive():
             pages.append(reverse("archive_year", args=[year.year]))
             pages += [

@@ -16,8 +16,10 @@ from django.views.decorators.http import require_safe
 
 from archive.models import Article, ArticleTag, Source, Tag
 from archive.search import service
+from archive.search.query import clean_text
 from archive.templatetags.archive_tags import source_name
-from archive.web import browse, search_ui
+from archive.web import article_matches, browse, search_ui
+from archive.web.charts import archive_months
 from archive.web.forms import ArticleViewForm, ListPageForm, first_error
 from archive.web.page_cache import cached_page
 from archive.web.search_errors import answer_search, error_page
@@ -93,7 +95,8 @@ def home(request: HttpRequest) -> HttpResponse:
         .filter(published_at__isnull=False)
         .order_by("-published_at", "-id")[:12]
     )
-    return render(request, "archive/home.html", {"latest": latest, **browse.home_summary()})
+    context = {"latest": latest, "timeline_months": archive_months(), **browse.home_summary()}
+    return render(request, "archive/home.html", context)
 
 
 @require_safe
@@ -137,6 +140,10 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # The cached page is shared by every query string that reads the same: the
     # language switch returns to the page's own address, not the one first asked for.
     here = request.path + (f"?{urlencode({'script': script})}" if script else "")
+    # ``?q=``: the query's matches are marked, and the page's own links keep it.
+    q = clean_text(request.GET.get("q", ""))[0]
+    if q:
+        here += ("&" if script else "?") + urlencode({"q": q})
 
     def render_page(extra: dict) -> str:
         article = get_object_or_404(
@@ -153,8 +160,14 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "language_next": here,
             **extra,
         }
+        if q:
+            context["marked"] = article_matches.mark_reading(context["reading"], q)
         return render_to_string("archive/article_detail.html", context, request)
 
+    # Marked for one query: rendered each time, never cached (a key per query would
+    # let any query string write pages into the shared cache).
+    if q:
+        return HttpResponse(render_page({}))
     return cached_page(request, parts, render_page)
 
 
@@ -171,6 +184,7 @@ def _article_context(article: Article, script: str) -> dict:
         "reading": reading,
         "topics": [at.tag for at in article.article_tags.all()],
         "related": related,
+        "versions": browse.story_versions(article),
         "api_url": reverse("api_article", kwargs={"pk": article.pk}),
         "page_title": f"{reading.title} · {source_name(article.source) or _('Article')}",
         "description": reading.paragraphs[0] if reading.paragraphs else "",

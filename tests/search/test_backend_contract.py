@@ -43,12 +43,13 @@ def document(pk: int, title: str, body: str = "", **fields) -> dict:
         "year": fields.get("year", "2024"),
         "month": fields.get("month", "2024-05"),
         "pub": fields.get("pub", int(dt.datetime(2024, 5, pk, tzinfo=dt.UTC).timestamp())),
+        "story": fields.get("story", pk),
     }
 
 
 DOCUMENTS = [
     document(1, "包头稀土交易", "稀土价格上涨。", topics=["rare-earths"]),
-    document(2, "臺灣稀土研究", "研究稀土永磁。", source="cna", language="zh-Hant"),
+    document(2, "臺灣稀土研究", "研究稀土永磁。", source="cna", language="zh-Hant", story=1),
     document(3, "Rare earth magnets", "Magnets need rare earths.", source="reuters", language="en"),
     document(4, "天气", "北京晴。", year=UNDATED, month=UNDATED, pub=0),
 ]
@@ -156,3 +157,8 @@ def test_matches_by_month_and_language_for_the_timeline(backend):
     everything = backend.search(SearchRequest(query=None, filters=Filters()))
     assert sum(everything.months.values()) == 4
     assert everything.months[(UNDATED, "zh-Hans")] == 1
+
+
+def test_each_match_names_its_story(backend):
+    found = backend.search(SearchRequest(query=parse("稀土"), filters=Filters(), sort="oldest"))
+    assert found.ids.tolist() == [1, 2] and found.stories.tolist() == [1, 1]

@@ -353,7 +353,10 @@ class OpenSearchBackend(SearchBackend):
         return writing.live_batch()
 
     def rebuild(self, documents, *, expected: int, progress=None, **options) -> int:
-        return writing.build_index(documents, expected=expected, progress=progress)
+        """``options``: ``procs`` (processes analysing documents; others are ignored)."""
+        return writing.build_index(
+            documents, expected=expected, progress=progress, procs=options.get("procs")
+        )
 
     def clear(self) -> None:
         writing.clear()

@@ -14,6 +14,8 @@ Bulk requests are retried on 429, 5xx and connection errors for up to
 """
 
 import logging
+import multiprocessing
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -32,6 +34,7 @@ from .mapping import index_fields, index_mappings, index_settings
 logger = logging.getLogger(__name__)
 
 CHUNK_DOCUMENTS = 500  # documents per bulk request
+PARALLEL_FROM = 5000  # documents; below this one analysing process is faster
 RETRY_SECONDS = 30.0  # how long a bulk request is retried before the batch fails
 # How long a rebuild waits for its replicas before going live anyway: the cluster's
 # own limit for a health request (the client spends ``timeout`` on its read timeout).
@@ -212,13 +215,40 @@ def _chunks(documents: Iterable[dict], size: int):
         yield chunk
 
 
+def _analysed(chunk: list[dict]) -> list[dict]:
+    """The bulk lines of a chunk of documents (run in the analysis processes)."""
+    return [line for doc in chunk for line in _actions(doc, int(doc["id"]))]
+
+
+def _analysed_chunks(documents: Iterable[dict], procs: int):
+    """Bulk lines, a chunk of documents at a time, analysed by ``procs`` processes.
+
+    Documents are read here (the database connection stays in this process and
+    thread); only the analysis (jieba, stemming, folding) is spread out.
+    """
+    chunks = _chunks(documents, CHUNK_DOCUMENTS)
+    if procs <= 1:
+        yield from (_analysed(chunk) for chunk in chunks)
+        return
+    with multiprocessing.get_context("fork").Pool(procs) as pool:
+        while group := list(islice(chunks, procs * 2)):
+            yield from zip(group, pool.map(_analysed, group), strict=True)
+
+
 def build_index(
     documents: Iterable[dict],
     *,
     expected: int,
     progress: Callable[[int], None] | None = None,
+    procs: int | None = None,
 ) -> int:
-    """Fill a new index, check it, make it live and drop the old one; returns documents written."""
+    """Fill a new index, check it, make it live and drop the old one; returns documents written.
+
+    ``procs``: processes analysing documents (default: 2 from ``PARALLEL_FROM``
+    documents, as the embedded engine's writer).
+    """
+    if procs is None:
+        procs = min(2, os.cpu_count() or 1) if expected >= PARALLEL_FROM else 1
     client = get_client()
     name = _new_index_name()
     client.indices.create(
@@ -226,15 +256,16 @@ def build_index(
     )
     written = 0
     try:
+        analysed = _analysed_chunks(documents, procs)
         # Analysis (Python) and the previous bulk request (the cluster) run side by side.
         with ThreadPoolExecutor(max_workers=1) as sender:
             pending = None
-            for chunk in _chunks(documents, CHUNK_DOCUMENTS):
-                actions = [line for doc in chunk for line in _actions(doc, int(doc["id"]))]
+            for item in analysed:
+                chunk, actions = item if procs > 1 else (None, item)
                 if pending is not None:
                     pending.result()
                 pending = sender.submit(_send, client, actions, index=name)
-                written += len(chunk)
+                written += len(chunk) if chunk is not None else _documents_in(actions)
                 if progress is not None and (
                     written % 5000 < CHUNK_DOCUMENTS or written == expected
                 ):
@@ -246,6 +277,10 @@ def build_index(
         _drop(client, name)
         raise
     return written
+
+
+def _documents_in(actions: list[dict]) -> int:
+    return sum(1 for line in actions if "index" in line and "_id" in line["index"])
 
 
 def _go_live(client, name: str, written: int) -> None:
