@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -221,18 +222,25 @@ def _analysed(chunk: list[dict]) -> list[dict]:
 
 
 def _analysed_chunks(documents: Iterable[dict], procs: int):
-    """Bulk lines, a chunk of documents at a time, analysed by ``procs`` processes.
+    """(documents, their bulk lines), a chunk at a time, analysed by ``procs`` processes.
 
     Documents are read here (the database connection stays in this process and
     thread); only the analysis (jieba, stemming, folding) is spread out.
     """
     chunks = _chunks(documents, CHUNK_DOCUMENTS)
     if procs <= 1:
-        yield from (_analysed(chunk) for chunk in chunks)
+        yield from ((len(chunk), _analysed(chunk)) for chunk in chunks)
         return
     with multiprocessing.get_context("fork").Pool(procs) as pool:
-        while group := list(islice(chunks, procs * 2)):
-            yield from zip(group, pool.map(_analysed, group), strict=True)
+        waiting: deque = deque()  # (documents, their lines to come), oldest first
+        for chunk in chunks:
+            waiting.append((len(chunk), pool.apply_async(_analysed, (chunk,))))
+            if len(waiting) > procs * 2:  # the processes stay busy while we send
+                count, lines = waiting.popleft()
+                yield count, lines.get()
+        while waiting:
+            count, lines = waiting.popleft()
+            yield count, lines.get()
 
 
 def build_index(
@@ -260,12 +268,11 @@ def build_index(
         # Analysis (Python) and the previous bulk request (the cluster) run side by side.
         with ThreadPoolExecutor(max_workers=1) as sender:
             pending = None
-            for item in analysed:
-                chunk, actions = item if procs > 1 else (None, item)
+            for count, actions in analysed:
                 if pending is not None:
                     pending.result()
                 pending = sender.submit(_send, client, actions, index=name)
-                written += len(chunk) if chunk is not None else _documents_in(actions)
+                written += count
                 if progress is not None and (
                     written % 5000 < CHUNK_DOCUMENTS or written == expected
                 ):
@@ -277,10 +284,6 @@ def build_index(
         _drop(client, name)
         raise
     return written
-
-
-def _documents_in(actions: list[dict]) -> int:
-    return sum(1 for line in actions if "index" in line and "_id" in line["index"])
 
 
 def _go_live(client, name: str, written: int) -> None:
