@@ -1,0 +1,175 @@
+"""The OpenSearch backend's own edges: what the parity test's corpus may not reach.
+
+Tricky matches are checked against the embedded engine on the same documents, so
+"the same answer" includes its exact character and word distances.
+"""
+
+import pytest
+from opensearchpy.exceptions import TransportError
+
+from archive.search import locks
+from archive.search.backend import SearchRequest, SearchUnavailable, get_backend
+from archive.search.backends.opensearch import backend as os_backend
+from archive.search.backends.opensearch import writing
+from archive.search.backends.whoosh.backend import WhooshBackend
+from archive.search.facets import Filters
+from archive.search.query import parse
+
+pytestmark = [pytest.mark.django_db, pytest.mark.opensearch]
+
+
+def document(pk: int, title: str, body: str = "", **fields) -> dict:
+    return {
+        "id": pk,
+        "title": title,
+        "body": body,
+        "source": fields.get("source", "xinhua"),
+        "topics": fields.get("topics", []),
+        "language": fields.get("language", "zh-Hans"),
+        "year": "2024",
+        "month": "2024-05",
+        "pub": 1715000000 + pk,
+        "story": pk,
+    }
+
+
+DOCUMENTS = [
+    document(1, "稀土产业", "包头稀土产业园。"),
+    document(2, "稀土A产业", "稀土 产业"),  # one character between, in title and body
+    document(3, "稀土的新产业", "稀土市场的新兴产业链"),
+    document(4, "土稀", "产业稀土"),  # the other order
+    document(5, "𠵱字", "罕见字𠵱在这里，𠀋也是。"),  # characters beyond the BMP
+    document(6, "Rare earth magnets", "The magnets of rare earth elements are used widely."),
+    document(7, "Magnets", "Earth is not rare; magnetic fields and rare magnets."),
+    document(8, "标题稀土", "\n产业在正文开头"),  # across the title and the body
+]
+QUERIES = [
+    "稀土", "土产", "稀", "𠵱", "𠵱字", "𠀋", "稀土产业", "\"稀土 产业\"",
+    "\"稀土 产业\"~0", "\"稀土 产业\"~1", "\"稀土 产业\"~2", "\"稀土 产业\"~4", "稀土 NEAR/3 产业",
+    "\"产业 稀土\"~0", "title:\"稀土 产业\"~1", "\"rare magnets\"~0", "\"rare magnets\"~1",
+    "\"rare magnets\"~3", "rare NEAR/2 earth", "\"earth rare\"~0", "title:magnets", "magnet*",
+    "稀土 -产业", "-稀土", "稀土 OR magnets", "\"rare earth\"", "\"标题稀土 产业\"~1",
+]  # fmt: skip
+
+
+def _ids(backend, q: str) -> list[int]:
+    found = backend.search(SearchRequest(query=parse(q), filters=Filters()))
+    return sorted(found.ids.tolist())
+
+
+@pytest.fixture
+def built(opensearch):
+    backend = get_backend()
+    with locks.writer_lock():
+        backend.rebuild(iter(DOCUMENTS), expected=len(DOCUMENTS))
+    return backend
+
+
+def test_substrings_and_distances_match_the_embedded_engine(built):
+    embedded = WhooshBackend()
+    with locks.writer_lock():
+        embedded.rebuild(iter(DOCUMENTS), expected=len(DOCUMENTS))
+    from archive.search.expansion import expand
+
+    differing = {}
+    for q in QUERIES:
+        answers = []
+        for backend in (embedded, built):
+            parsed = parse(q)
+            expand(parsed, backend, q)  # prefixes from each engine's own words
+            found = backend.search(SearchRequest(query=parsed, filters=Filters()))
+            answers.append(sorted(found.ids.tolist()))
+        if answers[0] != answers[1]:
+            differing[q] = answers
+    assert not differing
+    assert _ids(built, "𠵱") == [5] and _ids(built, '"稀土 产业"~1') == [
+        1,
+        2,
+        3,
+        4,
+    ]  # 3: title, newline, body
+
+
+def test_every_match_is_returned_past_one_page(built, monkeypatch):
+    monkeypatch.setattr(os_backend, "PAGE", 3)  # a point in time read three at a time
+    found = built.search(SearchRequest(query=None, filters=Filters(), sort="oldest"))
+    assert found.ids.tolist() == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert sum(found.counts["source"].values()) == 8
+    ranked = built.search(SearchRequest(query=parse("稀土"), filters=Filters()))
+    assert sorted(ranked.ids.tolist()) == [1, 2, 3, 4, 8] and len(ranked.scores) == 5
+    assert sorted(built.indexed_ids()) == list(range(1, 9))
+
+
+def test_each_applied_batch_is_a_new_generation(built):
+    first = built.generation()
+    with locks.writer_lock(), built.batch() as batch:
+        batch.update(document(9, "新文章"))
+    second = built.generation()
+    assert second != first and second[1] == first[1]  # the same index, one change later
+    with locks.writer_lock():
+        built.rebuild(iter(DOCUMENTS), expected=len(DOCUMENTS))
+    assert built.generation()[1] != first[1]
+    assert len(writing.own_indexes()) == 1  # the old index is gone
+
+
+def test_a_failed_rebuild_leaves_the_live_index(built):
+    def documents():
+        yield from DOCUMENTS[:3]
+        raise RuntimeError("the database went away")
+
+    before = built.generation()
+    with pytest.raises(RuntimeError), locks.writer_lock():
+        built.rebuild(documents(), expected=8)
+    assert built.generation() == before and built.document_count() == 8
+    assert writing.own_indexes() == writing.live_indexes()
+
+
+def test_a_busy_cluster_is_retried_and_a_refusal_keeps_the_batch(built, monkeypatch):
+    client = writing.get_client()
+    real_bulk = client.bulk
+    calls = []
+
+    def busy_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise TransportError(429, "es_rejected_execution_exception", {})
+        return real_bulk(**kwargs)
+
+    monkeypatch.setattr(client, "bulk", busy_once)
+    with locks.writer_lock(), built.batch() as batch:
+        batch.update(document(9, "钕铁硼"))
+    assert len(calls) == 2 and _ids(built, "钕铁硼") == [9]
+
+    def refused(**kwargs):
+        raise TransportError(400, "mapper_parsing_exception", {})
+
+    monkeypatch.setattr(client, "bulk", refused)
+    with pytest.raises(TransportError), locks.writer_lock(), built.batch() as batch:
+        batch.delete(9)
+    monkeypatch.setattr(client, "bulk", real_bulk)
+    assert _ids(built, "钕铁硼") == [9]
+
+
+def test_words_prefixes_and_spelling(built):
+    assert built.words_with_prefix("magnet", limit=5) == ([("magnet", 2)], 1)
+    assert built.word_frequency("稀土") == 4  # in 4 titles and in 4 bodies (the larger)
+    assert built.similar_words("magnot", max_distance=1) == ["magnet"]
+    assert built.similar_words("稀土", max_distance=1) == ["稀土"]
+    vocabulary = dict(built.vocabulary())
+    assert vocabulary["magnet"] == 2 and vocabulary["稀土"] == 4
+    # Once read, prefixes come from the same generation's vocabulary.
+    assert built.words_with_prefix("稀", limit=1) == ([("稀土", 4)], 1)
+
+
+def test_no_cluster_is_unavailable(built, settings):
+    hosts = settings.OPENSEARCH_HOSTS
+    settings.OPENSEARCH_HOSTS = ["http://127.0.0.1:9"]
+    try:
+        with pytest.raises(SearchUnavailable):
+            built.search(SearchRequest(query=parse("稀土"), filters=Filters()))
+        with pytest.raises(SearchUnavailable):
+            built.document_count()
+        with pytest.raises(SearchUnavailable):
+            built.generation()
+    finally:
+        settings.OPENSEARCH_HOSTS = hosts  # for the fixture's clean-up
