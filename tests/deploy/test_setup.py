@@ -38,7 +38,7 @@ def test_missing_secret_key_with_debug_off_stops_startup():
 def test_an_unknown_search_engine_stops_startup_with_the_choices():
     result = _run_check({"DJANGO_DEBUG": "1", "ARCHIVE_SEARCH_ENGINE": "elastic"})
     assert result.returncode != 0
-    assert "ARCHIVE_SEARCH_ENGINE='elastic' is not one of whoosh" in result.stderr
+    assert "ARCHIVE_SEARCH_ENGINE='elastic' is not one of opensearch, whoosh" in result.stderr
 
 
 def test_deploy_check_is_clean_with_production_variables():
