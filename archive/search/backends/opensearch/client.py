@@ -55,7 +55,7 @@ def retryable(error: Exception) -> bool:
     return False
 
 
-def reading(call: Callable, *, attempts: int = 3, pause: float = 0.2):
+def reading(call: Callable, *, attempts: int = 4, pause: float = 0.25):
     """Run a read; a missing index or an unreachable cluster is SearchUnavailable.
 
     A node that just died can fail a request or two while the cluster moves its

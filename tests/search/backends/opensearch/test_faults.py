@@ -24,6 +24,7 @@ from archive.search.facets import Filters
 from archive.search.indexer import drain_queue, rebuild
 from archive.search.query import parse
 from tests.factories import make_archive
+from tests.search.backends.opensearch.support import required
 
 pytestmark = [pytest.mark.django_db, pytest.mark.opensearch, pytest.mark.slow]
 
@@ -74,7 +75,10 @@ def _node_to_kill() -> tuple[str, int]:
         pid_file = RUN_DIR / f"{name}.pid"
         if name != manager and pid_file.exists():
             return name, int(pid_file.read_text().strip())
-    pytest.fail(f"no pid file in {RUN_DIR} for a node other than {manager} (.ci/opensearch up)")
+    message = f"no pid file in {RUN_DIR} for a node other than {manager}: a cluster .ci/opensearch did not start"
+    if required():
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def test_a_killed_node_loses_no_search_and_no_edit(opensearch):
