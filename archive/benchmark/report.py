@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from archive.benchmark.queries import all_queries
 from archive.benchmark.suggest import all_prefixes
 
 FACETED = "faceted_highlighted/first"
@@ -224,7 +225,10 @@ HEADLINE_ROWS = [
     ("  same, deep page p95, ms", "faceted_deep_p95_ms"),
     ("  same, repeated (result cache) p95, ms", "faceted_cached_p95_ms"),
     ("  worst query class p95, ms", "worst_class_p95_ms"),
-    ("search() calls that raised (of 24 queries x 4 modes x 2 pages)", "search_errors"),
+    (
+        f"search() calls that raised (of {len(all_queries())} queries x 4 modes x 2 pages)",
+        "search_errors",
+    ),
     (
         f"suggestions as one types p50 / p95, ms (cold, {len(all_prefixes())} prefixes)",
         ("suggest_p50_ms", "suggest_p95_ms"),
