@@ -33,7 +33,9 @@ VOCABULARY_PARTITION = 20000  # words per terms aggregation while reading the vo
 PREFIX_WORDS = 10000  # the most words one prefix lookup reads
 WORD_FIELDS = ("title_words", "body_words")
 _LAST = "\U0010ffff"
-SORT_ORDERS = {
+# What a search reads of its response (less JSON to parse for thousands of hits).
+RESPONSE_FIELDS = "hits.total,hits.hits.sort,hits.hits.fields,aggregations,_shards,timed_out"
+SORT_ORDERS = {  # each ends with the id: the hit's article, and a unique tie-break
     "relevance": [{"_score": "desc"}, {"id": "asc"}],
     # Dated articles by date (then id), undated ones after them, as the embedded engine.
     "newest": [{"dated": "desc"}, {"pub": "desc"}, {"id": "desc"}],
@@ -55,7 +57,7 @@ class OpenSearchBackend(SearchBackend):
                 return ("opensearch", live[0], 0)
             return ("opensearch", state["index"], state["changes"])
 
-        return reading(ask)
+        return writing.cached_generation(lambda: reading(ask))
 
     def document_count(self) -> int:
         """Live documents, counted by every shard (a shard without a live copy, as in a red
@@ -79,13 +81,15 @@ class OpenSearchBackend(SearchBackend):
             "sort": SORT_ORDERS[sort],
             "size": PAGE,
             "track_total_hits": True,
+            # No fetch phase for stored fields: each hit's id is its last sort value.
             "_source": False,
+            "stored_fields": "_none_",
             "docvalue_fields": ["story"],  # ignored while documents have no story
         }
         if post_filter is not None:
             body["post_filter"] = post_filter
         hits, response = reading(lambda: self._every_hit(body))
-        ids = np.fromiter((int(h["_id"]) for h in hits), dtype=np.int64, count=len(hits))
+        ids = np.fromiter((int(h["sort"][-1]) for h in hits), dtype=np.int64, count=len(hits))
         scores = None
         if sort == "relevance":
             scores = np.fromiter((h["sort"][0] for h in hits), dtype=np.float64, count=len(hits))
@@ -106,25 +110,30 @@ class OpenSearchBackend(SearchBackend):
             client.search(
                 index=writing.alias_name(),
                 body=body,
-                params={"allow_partial_search_results": "false"},
+                params={"allow_partial_search_results": "false", "filter_path": RESPONSE_FIELDS},
             )
         )
         total = first["hits"]["total"]["value"]
         if total <= PAGE:
-            return first["hits"]["hits"], first
+            return first["hits"].get("hits", []), first
         # More than a page: read them all from one point in time, so no edit between
         # two requests moves an article across a page boundary.
         pit = client.create_pit(index=writing.alias_name(), params={"keep_alive": KEEP_ALIVE})
         pit_id = pit["pit_id"]
         try:
             paged = {**body, "pit": {"id": pit_id, "keep_alive": KEEP_ALIVE}}
-            response = checked(client.search(body=paged))
-            hits = list(response["hits"]["hits"])
+            response = checked(client.search(body=paged, params={"filter_path": RESPONSE_FIELDS}))
+            hits = list(response["hits"].get("hits", []))
             paged.pop("aggs")
             paged["track_total_hits"] = False
             while len(hits) < response["hits"]["total"]["value"]:
-                page = checked(client.search(body={**paged, "search_after": hits[-1]["sort"]}))
-                more = page["hits"]["hits"]
+                page = checked(
+                    client.search(
+                        body={**paged, "search_after": hits[-1]["sort"]},
+                        params={"filter_path": RESPONSE_FIELDS},
+                    )
+                )
+                more = page.get("hits", {}).get("hits", [])
                 if not more:
                     break
                 hits.extend(more)

@@ -16,6 +16,7 @@ Bulk requests are retried on 429, 5xx and connection errors for up to
 import logging
 import multiprocessing
 import os
+import threading
 import time
 import uuid
 from collections import deque
@@ -82,6 +83,36 @@ def read_state(client=None) -> dict | None:
         return None
 
 
+_generation_lock = threading.Lock()
+_generations: dict[tuple, tuple[float, tuple]] = {}  # (pid, hosts, prefix) -> (expires, key)
+GENERATION_SECONDS = 0.5  # how long a process reuses the generation it read
+
+
+def _generation_slot() -> tuple:
+    return (os.getpid(), tuple(settings.OPENSEARCH_HOSTS), settings.OPENSEARCH_INDEX_PREFIX)
+
+
+def cached_generation(read: Callable[[], tuple]) -> tuple:
+    """The generation, read at most every ``GENERATION_SECONDS`` per process: a search
+    asks for it several times (results, pinyin, suggestions), and another process's
+    edit shows that much later at most. This process's own writes are seen at once."""
+    slot = _generation_slot()
+    now = time.monotonic()
+    with _generation_lock:
+        held = _generations.get(slot)
+    if held is not None and held[0] > now:
+        return held[1]
+    key = read()
+    with _generation_lock:
+        _generations[slot] = (now + GENERATION_SECONDS, key)
+    return key
+
+
+def _forget_generation() -> None:
+    with _generation_lock:
+        _generations.pop(_generation_slot(), None)
+
+
 def _write_state(client, index: str, changes: int) -> None:
     if not client.indices.exists(index=state_index()):
         try:
@@ -95,14 +126,17 @@ def _write_state(client, index: str, changes: int) -> None:
         except TransportError as error:
             if error.error != "resource_already_exists_exception":
                 raise
-    _retrying(
-        lambda: client.index(
-            index=state_index(),
-            id=STATE_ID,
-            body={"index": index, "changes": changes},
-            refresh="true",
+    try:
+        _retrying(
+            lambda: client.index(
+                index=state_index(),
+                id=STATE_ID,
+                body={"index": index, "changes": changes},
+                refresh="true",
+            )
         )
-    )
+    finally:
+        _forget_generation()
 
 
 def _retrying(call: Callable, *, seconds: float = RETRY_SECONDS):

@@ -66,10 +66,12 @@ def _write_sample(path) -> None:
                     out.write(line)
 
 
-def _answers(cases) -> dict:
+def _answers(cases, timings: list[float]) -> dict:
     answers = {}
     for label, params in cases:
+        started = time.perf_counter()
         _generation, core = service.find(params)
+        timings.append(time.perf_counter() - started)
         answers[label] = (
             sorted(core.ids.tolist()),
             {name: dict(counts) for name, counts in core.counts.items()},
@@ -108,12 +110,13 @@ def test_both_engines_find_the_same_articles_with_the_same_counts(tmp_path, sett
     sources = [s for s, _n in everything.counts["source"].most_common(3) if s]
     topics = [t for t, _n in everything.counts["topic"].most_common(3)]
     cases = _cases(sources, topics)
-    embedded = _answers(cases)
+    embedded_times, cluster_times = [], []
+    embedded = _answers(cases, embedded_times)
     with opensearch_site(settings) as prefix:
         started = time.monotonic()
         assert rebuild() == total
         cluster_build = time.monotonic() - started
-        cluster = _answers(cases)
+        cluster = _answers(cases, cluster_times)
         size = get_client().indices.stats(index=f"{prefix}-articles")["_all"]["primaries"]
     print(
         f"builds of {total} articles: whoosh {embedded_build:.1f}s, opensearch {cluster_build:.1f}s "
@@ -127,6 +130,12 @@ def test_both_engines_find_the_same_articles_with_the_same_counts(tmp_path, sett
             f"only whoosh {sorted(set(a_ids) - set(b_ids))[:10]}, "
             f"only opensearch {sorted(set(b_ids) - set(a_ids))[:10]}; "
             f"counts equal {a_counts == b_counts}, months equal {a_months == b_months}"
+        )
+    for engine, times in (("whoosh", embedded_times), ("opensearch", cluster_times)):
+        times.sort()
+        print(
+            f"{engine}: search with facets and timeline, p50 {times[len(times) // 2] * 1000:.0f} ms, "
+            f"p95 {times[int(len(times) * 0.95)] * 1000:.0f} ms"
         )
     matched = sum(len(embedded[label][0]) for label in embedded)
     print(
