@@ -14,6 +14,7 @@ from archive.search.backends.opensearch import writing
 from archive.search.backends.whoosh.backend import WhooshBackend
 from archive.search.facets import Filters
 from archive.search.query import parse
+from tests.factories import make_archive
 
 pytestmark = [pytest.mark.django_db, pytest.mark.opensearch]
 
@@ -173,3 +174,30 @@ def test_no_cluster_is_unavailable(built, settings):
             built.generation()
     finally:
         settings.OPENSEARCH_HOSTS = hosts  # for the fixture's clean-up
+
+
+def test_upkeep_merges_only_when_asked_or_needed(built):
+    assert "no merge needed" in built.maintain()
+    assert "merged" in built.maintain(full=True)
+    assert built.document_count() == 8
+
+
+def test_haystack_and_the_commands_run_on_the_cluster(opensearch):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from haystack.query import SearchQuerySet
+
+    from archive.models import Article
+
+    made = make_archive()
+    call_command("rebuild_index", "--noinput", stdout=StringIO())
+    sqs = SearchQuerySet().filter(content="稀土").facet("source")
+    assert sqs.count() == 2
+    assert dict(sqs.facet_counts()["fields"]["source"]) == {"xinhua": 1, "reuters": 1}
+    newest = [r.pk for r in SearchQuerySet().filter(content="包头").order_by("-pub")]
+    assert newest == [made["hans"].pk, made["en"].pk]  # the glossary adds Baotou
+    call_command("update_index", stdout=StringIO())
+    assert get_backend().indexed_ids() == set(Article.objects.values_list("pk", flat=True))
+    call_command("clear_index", "--noinput", stdout=StringIO())
+    assert get_backend().document_count() == 0
