@@ -12,6 +12,7 @@ import bisect
 import logging
 import math
 import threading
+import time
 from collections import Counter
 
 import numpy as np
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 PAGE = 10000  # hits per request (the index's max_result_window)
 KEEP_ALIVE = "2m"
+VOCABULARY_SECONDS = 300  # the most an edit's new words wait to reach pinyin and suggestions
 VOCABULARY_PARTITION = 20000  # words per terms aggregation while reading the vocabulary
 PREFIX_WORDS = 10000  # the most words one prefix lookup reads
 WORD_FIELDS = ("title_words", "body_words")
@@ -373,28 +375,39 @@ class OpenSearchBackend(SearchBackend):
         return writing.merge(full=full)
 
 
-class _PerGeneration:
-    """The vocabulary of the latest generation read in this process (thread-safe)."""
+class _Vocabularies:
+    """The vocabulary last read in this process, and for which generation (thread-safe).
+
+    Reading it is a pass of terms aggregations over the whole index, so an edit does
+    not make it stale at once: within one index it is reread when it is older than
+    ``VOCABULARY_SECONDS`` (a rebuild, a new index, rereads it at once). Prefix
+    searches use it only for the very generation it was read from.
+    """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._key: tuple | None = None
-        self._value = None
+        self._held: tuple | None = None  # (generation, read at, Vocabulary)
 
-    def peek(self, key: tuple):
+    def peek(self, generation: tuple):
         with self._lock:
-            return self._value if self._key == key else None
+            held = self._held
+        return held[2] if held is not None and held[0] == generation else None
 
-    def get(self, key: tuple, compute):
-        value = self.peek(key)
-        if value is None:
-            value = compute()
-            with self._lock:
-                self._key, self._value = key, value
+    def get(self, generation: tuple, compute):
+        with self._lock:
+            held = self._held
+        if held is not None:
+            same_index = held[0][:2] == generation[:2]
+            fresh = time.monotonic() - held[1] < VOCABULARY_SECONDS
+            if held[0] == generation or (same_index and fresh):
+                return held[2]
+        value = compute()
+        with self._lock:
+            self._held = (generation, time.monotonic(), value)
         return value
 
 
-_vocabularies = _PerGeneration()
+_vocabularies = _Vocabularies()
 
 
 class Vocabulary:
