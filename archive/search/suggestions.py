@@ -448,42 +448,36 @@ def _filtered_search(facet: str, slug: str) -> str:
 
 def _topic_table(counts: Counter) -> NameTable:
     """Topics with articles; a merged one's names lead to the topic it was merged into."""
-    items: list[Named] = []
-    index: dict[int, int] = {}
-    keys: list[tuple[str, int, str]] = []
-    for tag in Tag.objects.select_related("merged_into").order_by("pk"):
-        target = tag.resolved()
-        count = counts.get(target.slug, 0)
-        if not count:
-            continue
-        if target.pk not in index:
-            index[target.pk] = len(items)
-            names = {"zh": target.name_zh, "en": target.name_en}
-            items.append(Named(names, count, _filtered_search("topic", target.slug)))
-        n = index[target.pk]
-        keys += name_keys(tag.name_zh, "zh", n) + name_keys(tag.name_en, "en", n)
-        keys.append(slug_key(tag.slug, n))
-    return NameTable(items, keys)
+    return _name_table(Tag, counts, facet="topic", fields=("name_zh", "name_en"), keys=("zh", "en"))
 
 
 def _source_table(counts: Counter) -> NameTable:
     """Sources with articles; a merged one's names lead to the source it was merged into."""
+    return _name_table(
+        Source, counts, facet="source", fields=("name", "name_en"), keys=("name", "name_en")
+    )
+
+
+def _name_table(model, counts: Counter, *, facet: str, fields, keys) -> NameTable:
+    """Rows of ``model`` (topics or sources) with articles, by their names (``fields``,
+    shown under ``keys``) and slug; a merged row leads to the one it was merged into."""
     items: list[Named] = []
     index: dict[int, int] = {}
-    keys: list[tuple[str, int, str]] = []
-    for source in Source.objects.select_related("merged_into").order_by("pk"):
-        target = source.resolved()
+    entries: list[tuple[str, int, str]] = []
+    for row in model.objects.select_related("merged_into").order_by("pk"):
+        target = row.resolved()
         count = counts.get(target.slug, 0)
         if not count:
             continue
         if target.pk not in index:
             index[target.pk] = len(items)
-            names = {"name": target.name, "name_en": target.name_en}
-            items.append(Named(names, count, _filtered_search("source", target.slug)))
+            names = {key: getattr(target, name) for key, name in zip(keys, fields, strict=True)}
+            items.append(Named(names, count, _filtered_search(facet, target.slug)))
         n = index[target.pk]
-        keys += name_keys(source.name, "name", n) + name_keys(source.name_en, "name_en", n)
-        keys.append(slug_key(source.slug, n))
-    return NameTable(items, keys)
+        for key, name in zip(keys, fields, strict=True):
+            entries += name_keys(getattr(row, name), key, n)
+        entries.append(slug_key(row.slug, n))
+    return NameTable(items, entries)
 
 
 # --- The live tables ------------------------------------------------------------------
