@@ -136,6 +136,20 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by(models.F("published_at").desc(nulls_last=True), "-id")
 
 
+def unique_external_id(prefix: str) -> list[models.UniqueConstraint]:
+    """An external id is unique within its source, and among rows without a source."""
+    return [
+        models.UniqueConstraint(
+            fields=["source", "external_id"], name=f"{prefix}_unique_source_external_id"
+        ),
+        models.UniqueConstraint(
+            fields=["external_id"],
+            condition=Q(source__isnull=True),
+            name=f"{prefix}_unique_external_id_without_source",
+        ),
+    ]
+
+
 class Article(models.Model):
     """One news article, with clean text in its original script."""
 
@@ -202,16 +216,7 @@ class Article(models.Model):
         ordering = ["-published_at", "-id"]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "external_id"], name="article_unique_source_external_id"
-            ),
-            models.UniqueConstraint(
-                fields=["external_id"],
-                condition=Q(source__isnull=True),
-                name="article_unique_external_id_without_source",
-            ),
-        ]
+        constraints = unique_external_id("article")
         indexes = [
             models.Index(fields=["language"]),
             models.Index(fields=["updated_at"]),
@@ -249,16 +254,7 @@ class ArticleAlias(models.Model):
     class Meta:
         verbose_name = _("article alias")
         verbose_name_plural = _("article aliases")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "external_id"], name="alias_unique_source_external_id"
-            ),
-            models.UniqueConstraint(
-                fields=["external_id"],
-                condition=Q(source__isnull=True),
-                name="alias_unique_external_id_without_source",
-            ),
-        ]
+        constraints = unique_external_id("alias")
 
     def __str__(self) -> str:
         return self.external_id
