@@ -8,7 +8,6 @@ first. An unreachable cluster, a missing index or shards that did not answer are
 ``SearchUnavailable`` (the 503 page), never a partial answer.
 """
 
-import bisect
 import logging
 import math
 import threading
@@ -20,6 +19,7 @@ import numpy as np
 from archive.search.backend import Found, SearchBackend, SearchRequest, SearchUnavailable
 from archive.search.facets import VALUE_FACETS
 from archive.search.related import distinctive_terms
+from archive.search.vocabulary import Vocabulary
 from archive.text import ANALYSIS_VERSION, fold, segment, stem
 
 from . import compile, writing
@@ -34,7 +34,6 @@ VOCABULARY_SECONDS = 300  # the most an edit's new words wait to reach pinyin an
 VOCABULARY_PARTITION = 20000  # words per terms aggregation while reading the vocabulary
 PREFIX_WORDS = 10000  # the most words one prefix lookup reads
 WORD_FIELDS = ("title_words", "body_words")
-_LAST = "\U0010ffff"
 # What a search reads of its response (less JSON to parse for thousands of hits).
 RESPONSE_FIELDS = "hits.total,hits.hits.sort,hits.hits.fields,aggregations,_shards,timed_out"
 SORT_ORDERS = {  # each ends with the id: the hit's article, and a unique tie-break
@@ -408,24 +407,6 @@ class _Vocabularies:
 
 
 _vocabularies = _Vocabularies()
-
-
-class Vocabulary:
-    """Words sorted, with the articles holding each."""
-
-    def __init__(self, counts: dict[str, int]):
-        self.words = sorted(counts)
-        self.counts = np.fromiter((counts[w] for w in self.words), np.int64, len(self.words))
-
-    def items(self):
-        return zip(self.words, self.counts.tolist(), strict=True)
-
-    def with_prefix(self, prefix: str, *, limit: int) -> tuple[list[tuple[str, int]], int]:
-        start = bisect.bisect_left(self.words, prefix)
-        end = bisect.bisect_left(self.words, prefix + _LAST, lo=start)
-        counts = self.counts[start:end]
-        best = np.lexsort((np.arange(len(counts)), -counts))[:limit]  # ties: alphabetical
-        return [(self.words[start + i], int(counts[i])) for i in best.tolist()], end - start
 
 
 def _buckets(aggregation: dict) -> Counter:

@@ -10,50 +10,29 @@ segments never change, so each is read once per process, and a new generation
 only reads its new segments.
 """
 
-import bisect
 import struct
 import threading
 
-import numpy as np
 from whoosh.codec.whoosh3 import W3TermsReader
 from whoosh.filedb.filetables import _lengths
 
 from archive.search.generations import PerGeneration
+from archive.search.vocabulary import Vocabulary
 
 WORD_FIELDS = ("body", "title")  # the fields of analysed words (``schema``)
 _DOC_FREQUENCY = struct.Struct("!I")
 _DOC_FREQUENCY_AT = 5  # flags (1 byte) and weight (4 bytes) come first
-_LAST = "\U0010ffff"
 _segment_words: dict[tuple, dict[str, int]] = {}
 _lock = threading.Lock()
 _lexicons = PerGeneration()
 
 
-class Lexicon:
-    """Words sorted, with the articles holding each (the larger of title and body)."""
-
-    def __init__(self, counts: dict[str, int]):
-        self.words = sorted(counts)
-        self.counts = np.fromiter((counts[w] for w in self.words), np.int64, len(self.words))
-
-    def items(self):
-        return zip(self.words, self.counts.tolist(), strict=True)
-
-    def with_prefix(self, prefix: str, *, limit: int) -> tuple[list[tuple[str, int]], int]:
-        """The ``limit`` words starting with ``prefix`` held by most articles, and how many."""
-        start = bisect.bisect_left(self.words, prefix)
-        end = bisect.bisect_left(self.words, prefix + _LAST, lo=start)
-        counts = self.counts[start:end]
-        best = np.lexsort((np.arange(len(counts)), -counts))[:limit]  # ties: alphabetical
-        return [(self.words[start + i], int(counts[i])) for i in best.tolist()], end - start
-
-
-def lexicon(searcher, key: tuple) -> Lexicon:
+def lexicon(searcher, key: tuple) -> Vocabulary:
     """The lexicon of the generation ``key``, built once per process."""
     return _lexicons.get(key, lambda: _build(searcher, key))
 
 
-def _build(searcher, key: tuple) -> Lexicon:
+def _build(searcher, key: tuple) -> Vocabulary:
     merged: dict[str, int] = {}
     seen = set()
     for fieldname in WORD_FIELDS:
@@ -77,7 +56,7 @@ def _build(searcher, key: tuple) -> Lexicon:
     with _lock:
         for stale in [k for k in _segment_words if k not in seen]:
             del _segment_words[stale]
-    return Lexicon(merged)
+    return Vocabulary(merged)
 
 
 def _read_segment(leaf, fieldname: str) -> dict[str, int]:
