@@ -37,6 +37,7 @@ class BenchConfig:
     peers: bool = True
     stock: bool = True
     http: bool = True
+    engine: str = "whoosh"  # ARCHIVE_SEARCH_ENGINE of our pipeline (opensearch: the local cluster)
     log: Callable[[str], None] = field(default=lambda _msg: None)
     # Called with the partial report after every size, so a long run keeps what it measured.
     checkpoint: Callable[[dict], None] = field(default=lambda _report: None)
@@ -46,8 +47,9 @@ def _python() -> str:
     return sys.executable
 
 
-def scratch_env(*, var_dir: Path, debug: bool = True) -> dict:
-    """The environment of every pipeline subprocess: settings read only the scratch area."""
+def scratch_env(*, var_dir: Path, debug: bool = True, engine: str = "whoosh") -> dict:
+    """The environment of every pipeline subprocess: settings read only the scratch area
+    (on OpenSearch, indexes named after it: ``bench<size>``)."""
     var_dir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ARCHIVE_INDEX_DIR")}
     env.update(
@@ -58,8 +60,11 @@ def scratch_env(*, var_dir: Path, debug: bool = True) -> dict:
             "DJANGO_DEBUG": "1" if debug else "0",
             "DJANGO_LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            "ARCHIVE_SEARCH_ENGINE": engine,
         }
     )
+    if engine == "opensearch":
+        env["OPENSEARCH_INDEX_PREFIX"] = f"bench{var_dir.parent.name}".lower()
     return env
 
 
@@ -94,8 +99,8 @@ def _rate(count: int, nbytes: int, seconds: float) -> dict:
 def run_ours(*, cfg: BenchConfig, info: corpus_mod.CorpusInfo, area: Path) -> dict:
     """Import, index, search in-process and over HTTP, in the scratch area ``area``."""
     var_dir = area / "var"
-    env = scratch_env(var_dir=var_dir)
-    result: dict = {}
+    env = scratch_env(var_dir=var_dir, engine=cfg.engine)
+    result: dict = {"engine": cfg.engine}
     migrate = _manage(
         ["migrate", "--noinput", "-v", "0"], cfg=cfg, env=env, log=area / "migrate.log"
     )
@@ -148,12 +153,29 @@ def run_ours(*, cfg: BenchConfig, info: corpus_mod.CorpusInfo, area: Path) -> di
     if cfg.http:
         cfg.log("  HTTP through gunicorn")
         result["http"] = run_http(cfg=cfg, area=area, var_dir=var_dir)
+    if cfg.engine == "opensearch":
+        result["cluster_rss_mb"] = cluster_rss_mb(cfg.base_dir)
     return result
+
+
+def cluster_rss_mb(base_dir: Path) -> dict[str, float]:
+    """Resident memory of each local OpenSearch node's JVM (``var/opensearch/node-N.pid``)."""
+    out = {}
+    for pid_file in sorted((base_dir / "var" / "opensearch").glob("node-*.pid")):
+        try:
+            status = Path(f"/proc/{int(pid_file.read_text())}/status").read_text()
+        except (OSError, ValueError):
+            continue
+        kb = next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0
+        )
+        out[pid_file.stem] = round(kb / 1024, 1)
+    return out
 
 
 def run_http(*, cfg: BenchConfig, area: Path, var_dir: Path) -> dict:
     """gunicorn as ``make run`` starts it (DEBUG off, preload), then load on loopback."""
-    env = scratch_env(var_dir=var_dir, debug=False)
+    env = scratch_env(var_dir=var_dir, debug=False, engine=cfg.engine)
     env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
     env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     static = _manage(
@@ -218,6 +240,7 @@ def run_benchmark(cfg: BenchConfig) -> dict:
             "sizes": cfg.sizes,
             "repeats": cfg.repeats,
             "corpus_dir": str(cfg.corpus_dir) if cfg.corpus_dir else None,
+            "engine": cfg.engine,
         },
         "sizes": {},
     }

@@ -67,6 +67,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-http", action="store_true", help="Skip the gunicorn load test.")
         parser.add_argument(
+            "--engine",
+            choices=["whoosh", "opensearch"],
+            default="whoosh",
+            help="The search engine of our pipeline; opensearch uses the local cluster "
+            "(make opensearch-up) and skips the peers and the stock stack.",
+        )
+        parser.add_argument(
             "--quick",
             action="store_true",
             help="A small run: 1,000 articles, 1 repeat, 300 stock articles, 3 s HTTP phases.",
@@ -87,9 +94,10 @@ class Command(BaseCommand):
             http_seconds=3.0 if quick else options["http_seconds"],
             http_concurrency=max(1, options["concurrency"]),
             segment_seconds=3.0 if quick else 20.0,
-            peers=not options["no_peers"],
-            stock=not options["no_stock"],
+            peers=not options["no_peers"] and options["engine"] == "whoosh",
+            stock=not options["no_stock"] and options["engine"] == "whoosh",
             http=not options["no_http"],
+            engine=options["engine"],
             log=lambda msg: self.stdout.write(msg),
         )
         if corpus_dir is None or not corpus_dir.is_dir():
