@@ -51,13 +51,17 @@ def _nav(number: int, total: int) -> str:
     return format_html('<span class="match-nav">{}<span>{}</span>{}</span>', prev, where, following)
 
 
-def marked_html(text: str, found: list[tuple[int, int, int]], total: int) -> SafeString:
-    """``text`` escaped, each ``(start, end, number)`` a ``<mark id="match-N">``."""
+def marked_html(
+    text: str, found: list[tuple[int, int, int]], total: int, *, nav: bool = True
+) -> SafeString:
+    """``text`` escaped, each ``(start, end, number)`` a ``<mark id="match-N">`` followed
+    (with ``nav``) by its previous/next links."""
     out, cursor = [], 0
     for start, end, number in found:
         out.append(escape(text[cursor:start]))
         out.append(format_html('<mark id="match-{}">{}</mark>', number, text[start:end]))
-        out.append(_nav(number, total))
+        if nav:
+            out.append(_nav(number, total))
         cursor = end
     out.append(escape(text[cursor:]))
     return format_html_join("", "{}", ((piece,) for piece in out))  # each piece safe above
@@ -75,7 +79,12 @@ def mark_reading(reading, q: str) -> MarkedReading:
     texts = [reading.title, reading.subtitle or "", *reading.paragraphs]
     found = numbered(texts, terms) if terms else [[] for _text in texts]
     total = sum(len(spans) for spans in found)
-    html = [marked_html(text, spans, total) for text, spans in zip(texts, found, strict=True)]
+    # The heading keeps its name for screen readers: its marks carry no links (the
+    # summary's "first" and the next mark's "previous" lead to them).
+    html = [
+        marked_html(text, spans, total, nav=index > 0)
+        for index, (text, spans) in enumerate(zip(texts, found, strict=True))
+    ]
     return MarkedReading(
         q=terms.q or q,
         total=total,
