@@ -14,9 +14,14 @@ def index_dir(tmp_path, settings):
     }
     from haystack import connections
 
+    from archive.search import suggestions
+
     connections.reload("default")
+    # A large index's suggestion tables answer while newer ones build: never another test's.
+    suggestions.reset()
     yield path
     connections.reload("default")
+    suggestions.reset()
 
 
 @pytest.fixture(autouse=True)

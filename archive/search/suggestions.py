@@ -541,6 +541,12 @@ class _Live:
 _live = _Live()
 
 
+def reset() -> None:
+    """Forget every table built (another archive, such as a test's, comes next)."""
+    global _live
+    _live = _Live()
+
+
 def tables(*, wait: bool = False) -> Tables | None:
     """The tables of the live index generation (SearchUnavailable without an index).
 
