@@ -85,7 +85,7 @@ def test_clicking_a_suggestion_opens_it(live_server, indexed, open_page):
     page.goto(live_server.url + "/")
     search = box(page, "Search the archive")
     search.press_sequentially("xit", delay=30)  # pinyin
-    option = page.get_by_role("option", name="稀土")
+    option = page.get_by_role("option", name="稀土", exact=True)  # not the topic 稀土
     option.click()
     page.wait_for_url("**/search/?q=%E7%A8%80%E5%9C%9F")
     # A title leads to its article.
