@@ -142,14 +142,11 @@ def run_ours(*, cfg: BenchConfig, info: corpus_mod.CorpusInfo, area: Path) -> di
     result["search"] = _worker(
         "search", cfg=cfg, env=env, out=area / "search.json", extra=["--repeats", str(cfg.repeats)]
     )
-    cfg.log("  suggest() in-process")
-    result["suggest"] = _worker(
-        "suggest",
-        cfg=cfg,
-        env=env,
-        out=area / "suggest.json",
-        extra=["--repeats", str(cfg.repeats)],
-    )
+    for task in ("suggest", "export", "concordance"):
+        cfg.log(f"  {task} in-process")
+        result[task] = _worker(
+            task, cfg=cfg, env=env, out=area / f"{task}.json", extra=["--repeats", str(cfg.repeats)]
+        )
     if cfg.http:
         cfg.log("  HTTP through gunicorn")
         result["http"] = run_http(cfg=cfg, area=area, var_dir=var_dir)

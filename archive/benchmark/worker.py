@@ -14,7 +14,10 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="archive.benchmark.worker")
-    parser.add_argument("task", choices=["search", "suggest", "stock", "urls", "segment"])
+    parser.add_argument(
+        "task",
+        choices=["search", "suggest", "export", "concordance", "stock", "urls", "segment"],
+    )
     parser.add_argument("--out", required=True)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
@@ -37,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         from archive.benchmark.suggest import measure_suggest
 
         result = measure_suggest(repeats=args.repeats)
+    elif args.task == "export":
+        from archive.benchmark.export import measure_export
+
+        result = measure_export(repeats=args.repeats)
+    elif args.task == "concordance":
+        from archive.benchmark.concordance import measure_concordance
+
+        result = measure_concordance(repeats=args.repeats)
     elif args.task == "stock":
         from django.conf import settings
 
