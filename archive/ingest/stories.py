@@ -101,8 +101,8 @@ def assign(
     sorted_keys, sorted_owners = keys.ravel()[order].astype(np.uint64), owners[order]
     started: dict[int, list[int]] = {}
 
-    def candidates(blob: bytes) -> set[int]:
-        wanted = band_keys([blob])[0]
+    def candidates(wanted: np.ndarray) -> set[int]:
+        """The stories sharing a band key with ``wanted`` (one signature's band keys)."""
         low = np.searchsorted(sorted_keys, wanted, side="left")
         high = np.searchsorted(sorted_keys, wanted, side="right")
         found = {int(pk) for a, b in zip(low, high, strict=True) for pk in sorted_owners[a:b]}
@@ -111,15 +111,16 @@ def assign(
 
     joined: dict[int, int] = {}
     for done, (pk, blob, day) in enumerate(sorted(new, key=lambda item: item[0]), start=1):
+        wanted = band_keys([blob])[0]
         scored = [
             (similarity(blob, firsts[other][0]), -other)
-            for other in candidates(blob)
+            for other in candidates(wanted)
             if _close(day, firsts[other][1])
         ]
         best = max((item for item in scored if item[0] >= threshold), default=None)
         if best is None:
             firsts[pk] = (blob, day)
-            for key in band_keys([blob])[0].tolist():
+            for key in wanted.tolist():
                 started.setdefault(key, []).append(pk)
         else:
             joined[pk] = -best[1]

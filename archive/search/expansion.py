@@ -34,10 +34,12 @@ class Expansions:
 def expand(parsed: ParsedQuery, backend: SearchBackend, q: str) -> Expansions:
     """Expand ``parsed`` in place; ``q`` is the query as typed (for the Latin-only link)."""
     found = Expansions()
+    readable: dict[str, str] | None = None  # read once, for the first prefix
     for clause in _all_clauses(parsed):
         for piece in clause.pieces:
             if piece.kind == "prefix":
-                _expand_prefix(piece, backend, found, parsed.notes)
+                readable = readable if readable is not None else _readable_words()
+                _expand_prefix(piece, backend, found, parsed.notes, readable)
     _add_readings(parsed, backend, found, q)
     return found
 
@@ -50,14 +52,16 @@ def _all_clauses(parsed: ParsedQuery):
         yield clause
 
 
-def _expand_prefix(piece: Piece, backend: SearchBackend, found: Expansions, notes: list) -> None:
+def _expand_prefix(
+    piece: Piece, backend: SearchBackend, found: Expansions, notes: list, readable: dict
+) -> None:
     found_words, total = backend.words_with_prefix(piece.folded, limit=MAX_PREFIX_WORDS * 2)
     # Not terms glued to punctuation ("economy.david"): a word is letters and digits.
     words = [(word, count) for word, count in found_words if word.isalnum()]
     total -= len(found_words) - len(words)  # the glued terms seen (others may remain)
     best = words[:MAX_PREFIX_WORDS]
     piece.terms = [word for word, _count in best]
-    shown = [_readable(term) for term in piece.terms[:SHOWN_PREFIX_WORDS]]
+    shown = [readable.get(term, term) for term in piece.terms[:SHOWN_PREFIX_WORDS]]
     found.prefixes.append((piece.display[0], shown, max(total - len(shown), 0)))
     if not best:
         notes.append(
@@ -142,11 +146,11 @@ def _reading_words(key: str, group: list[Clause], table, backend: SearchBackend)
     return [word for word, _count in words]
 
 
-def _readable(term: str) -> str:
-    """An English stem as the word titles use most for it (``economi`` -> economy), when
-    the suggestion tables are ready; the stem itself otherwise."""
+def _readable_words() -> dict[str, str]:
+    """English stem -> the word titles use most for it (``economi`` -> economy), when the
+    suggestion tables are ready; empty otherwise (the stems are shown)."""
     try:
         tables = suggestions.tables()
     except SearchUnavailable:
-        return term
-    return tables.words.shown.get(term, term) if tables is not None else term
+        return {}
+    return tables.words.shown if tables is not None else {}

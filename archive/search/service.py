@@ -109,8 +109,12 @@ def _compute(params: SearchParams, backend) -> _Core:
     )
     found = backend.search(request)
     ids, scores, other_versions = found.ids, found.scores, {}
+    stories = found.total
     if params.versions != "all" and found.stories is not None:
         ids, scores, other_versions = one_per_story(found)
+        stories = len(ids)  # one result per story
+    elif found.stories is not None:
+        stories = len(np.unique(found.stories))
     suggestion = None
     if not found.total and not parsed.empty:
         suggestion = did_you_mean(parsed, backend)
@@ -118,7 +122,7 @@ def _compute(params: SearchParams, backend) -> _Core:
         ids=ids,
         scores=scores,
         articles=found.total,
-        stories=len(np.unique(found.stories)) if found.stories is not None else found.total,
+        stories=stories,
         other_versions=other_versions,
         counts=found.counts,
         months=found.months,
