@@ -111,6 +111,11 @@ class SearchBackend(ABC):
     def vocabulary(self) -> Iterator[tuple[str, int]]:
         """Every word of title or body with the number of articles holding it (either field)."""
 
+    def health(self) -> dict:
+        """What ``/healthz`` shows beside "index": "ok" about this engine (for a cluster,
+        its colour and nodes); nothing for an engine with nothing to add."""
+        return {}
+
     @abstractmethod
     def indexed_ids(self) -> set[int]:
         """Article ids of every live document."""

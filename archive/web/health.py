@@ -33,6 +33,17 @@ def index_state() -> str:
     return "ok"
 
 
+def engine_details() -> dict:
+    """The engine's own state (a cluster's colour and nodes), or nothing if it cannot say."""
+    from archive.search.backend import get_backend
+
+    try:
+        return get_backend().health()
+    except Exception as exc:  # noqa: BLE001 - the index answered; its details are extra
+        _log_once("engine", "unknown", f"{exc.__class__.__name__}: {exc}")
+        return {}
+
+
 def indexer_state() -> str:
     """ "running", "not running" (no loop holds the lock) or "behind" (a change waits too long)."""
     from archive.search.locks import indexer_running
@@ -74,6 +85,8 @@ def healthz(request):
         "database": _checked("database", database_state),
         "index": _checked("index", index_state),
     }
+    if status["index"] == "ok":
+        status.update(engine_details())
     status["indexer"] = (
         _checked("indexer", indexer_state) if status["database"] == "ok" else "unknown"
     )

@@ -66,6 +66,13 @@ class OpenSearchBackend(SearchBackend):
         client = get_client()
         return reading(lambda: checked(client.count(index=writing.alias_name())))["count"]
 
+    def health(self) -> dict:
+        """The cluster's colour ("green"; "yellow": a replica is missing but every shard
+        answers; "red") and how many nodes are in it."""
+        client = get_client()
+        state = reading(lambda: client.cluster.health(request_timeout=5))
+        return {"cluster": state["status"], "nodes": state["number_of_nodes"]}
+
     def warm_up(self) -> None:
         try:
             self.generation()

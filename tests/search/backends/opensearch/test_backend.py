@@ -11,6 +11,7 @@ from archive.search import locks
 from archive.search.backend import SearchRequest, SearchUnavailable, get_backend
 from archive.search.backends.opensearch import backend as os_backend
 from archive.search.backends.opensearch import writing
+from archive.search.backends.opensearch.client import get_client
 from archive.search.backends.whoosh.backend import WhooshBackend
 from archive.search.facets import Filters
 from archive.search.query import parse
@@ -201,3 +202,19 @@ def test_haystack_and_the_commands_run_on_the_cluster(opensearch):
     assert get_backend().indexed_ids() == set(Article.objects.values_list("pk", flat=True))
     call_command("clear_index", "--noinput", stdout=StringIO())
     assert get_backend().document_count() == 0
+
+
+def test_healthz_shows_the_cluster(built, client):
+    # A new index is yellow until its replicas have copied the primaries.
+    get_client().cluster.health(wait_for_status="green", request_timeout=60)
+    with locks.indexer_presence():
+        health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {
+        "database": "ok",
+        "index": "ok",
+        "cluster": "green",
+        "nodes": 2,
+        "indexer": "running",
+        "status": "ok",
+    }
