@@ -24,23 +24,27 @@ from archive.text import ANALYSIS_VERSION, fold, segment, stem
 
 from . import compile, writing
 from .client import checked, get_client, reading
-from .mapping import SCHEMA_VERSION, term
+from .mapping import MAX_RESULT_WINDOW, SCHEMA_VERSION, term
 
 logger = logging.getLogger(__name__)
 
-PAGE = 10000  # hits per request (the index's max_result_window)
+PAGE = MAX_RESULT_WINDOW  # hits per request
 KEEP_ALIVE = "2m"
 VOCABULARY_SECONDS = 300  # the most an edit's new words wait to reach pinyin and suggestions
 VOCABULARY_PARTITION = 20000  # words per terms aggregation while reading the vocabulary
 PREFIX_WORDS = 10000  # the most words one prefix lookup reads
 WORD_FIELDS = ("title_words", "body_words")
 # What a search reads of its response (less JSON to parse for thousands of hits).
-RESPONSE_FIELDS = "hits.total,hits.hits.sort,hits.hits.fields,aggregations,_shards,timed_out"
-SORT_ORDERS = {  # each ends with the id: the hit's article, and a unique tie-break
-    "relevance": [{"_score": "desc"}, {"id": "asc"}],
+RESPONSE_FIELDS = "hits.total,hits.hits.sort,aggregations,_shards,timed_out"
+# The story of a hit, read with the sort values: after the id (unique), so it never
+# changes the order, and no fetch phase is needed for it.
+STORY = {"story": {"order": "asc", "missing": "_last", "unmapped_type": "long"}}
+NO_STORY = 2**63 - 1  # the sort value of a hit without one
+SORT_ORDERS = {  # each ends with the id (the hit's article, a unique tie-break), then the story
+    "relevance": [{"_score": "desc"}, {"id": "asc"}, STORY],
     # Dated articles by date (then id), undated ones after them, as the embedded engine.
-    "newest": [{"dated": "desc"}, {"pub": "desc"}, {"id": "desc"}],
-    "oldest": [{"dated": "desc"}, {"pub": "asc"}, {"id": "asc"}],
+    "newest": [{"dated": "desc"}, {"pub": "desc"}, {"id": "desc"}, STORY],
+    "oldest": [{"dated": "desc"}, {"pub": "asc"}, {"id": "asc"}, STORY],
 }
 
 
@@ -89,27 +93,24 @@ class OpenSearchBackend(SearchBackend):
             "sort": SORT_ORDERS[sort],
             "size": PAGE,
             "track_total_hits": True,
-            # No fetch phase for stored fields: each hit's id is its last sort value.
+            # No fetch phase: a hit's id and story are its last two sort values.
             "_source": False,
             "stored_fields": "_none_",
-            "docvalue_fields": ["story"],  # ignored while documents have no story
         }
         if post_filter is not None:
             body["post_filter"] = post_filter
         hits, response = reading(lambda: self._every_hit(body))
-        ids = np.fromiter((int(h["sort"][-1]) for h in hits), dtype=np.int64, count=len(hits))
+        ids = np.fromiter((h["sort"][-2] for h in hits), dtype=np.int64, count=len(hits))
         scores = None
         if sort == "relevance":
             scores = np.fromiter((h["sort"][0] for h in hits), dtype=np.float64, count=len(hits))
-        found = Found(
+        return Found(
             ids=ids,
             scores=scores,
             counts=_counts(response["aggregations"]),
             months=_months(response["aggregations"]["months"]),
+            stories=_stories(hits),
         )
-        if hasattr(found, "stories"):
-            found.stories = _stories(hits)
-        return found
 
     def _every_hit(self, body: dict) -> tuple[list[dict], dict]:
         """Every hit of ``body`` in order, and the response holding the aggregations."""
@@ -438,10 +439,8 @@ def _months(aggregation: dict) -> Counter:
 
 def _stories(hits: list[dict]) -> np.ndarray | None:
     """The story of each hit (``documents.article_document``'s ``story``), None without."""
-    stories = [(h.get("fields") or {}).get("story") for h in hits]
-    if not all(stories):
-        return None
-    return np.fromiter((int(s[0]) for s in stories), dtype=np.int64, count=len(stories))
+    stories = np.fromiter((h["sort"][-1] for h in hits), dtype=np.int64, count=len(hits))
+    return None if (stories == NO_STORY).any() else stories
 
 
 def levenshtein(a: str, b: str) -> int:

@@ -11,8 +11,9 @@ import threading
 import time
 from collections.abc import Callable
 
+import orjson
 from django.conf import settings
-from opensearchpy import OpenSearch
+from opensearchpy import JSONSerializer, OpenSearch
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 
@@ -23,6 +24,19 @@ from archive.search.backend import SearchUnavailable
 logging.getLogger("opensearch").setLevel(logging.ERROR)
 RETRY_STATUSES = {429, 500, 502, 503, 504}  # overloaded or a node away: worth another try
 _clients: dict[tuple, OpenSearch] = {}
+
+
+class FastJSONSerializer(JSONSerializer):
+    """Responses parsed by orjson: a search's thousands of hits parse several times faster
+    than with the standard library (requests are still written by the default)."""
+
+    def loads(self, s):
+        try:
+            return orjson.loads(s)
+        except orjson.JSONDecodeError:
+            return super().loads(s)  # its own error for what is not JSON
+
+
 _lock = threading.Lock()
 
 
@@ -40,6 +54,7 @@ def get_client() -> OpenSearch:
                 retry_on_timeout=True,
                 retry_on_status=(502, 503, 504),
                 http_compress=False,
+                serializer=FastJSONSerializer(),
                 pool_maxsize=16,  # per node: web threads and the writer share the client
             )
             _clients[key] = client

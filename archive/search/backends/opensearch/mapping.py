@@ -26,7 +26,10 @@ from django.conf import settings
 from archive.search.documents import UNDATED
 from archive.text import ANALYSIS_VERSION, fold, is_chinese, word_terms
 
-SCHEMA_VERSION = 1  # what this module writes; another one is rebuilt (``is_current``)
+SCHEMA_VERSION = 2  # what this module writes; another one is rebuilt (``is_current``)
+# Hits one request may return: a search reads every match in order, so common words
+# take one or two requests (a point in time with search_after beyond this).
+MAX_RESULT_WINDOW = 50000
 MAX_TERM_CHARS = 1000  # longer words are cut (on both sides) to stay a single token
 FILLER = "_"
 TEXT_FIELDS = ("title", "body", "grams", "tgrams", "title_words", "body_words")
@@ -60,7 +63,7 @@ def index_settings(*, replicas: int | None = None, building: bool = False) -> di
             if building
             else (settings.OPENSEARCH_REPLICAS if replicas is None else replicas),
             "refresh_interval": "-1" if building else "1s",
-            "max_result_window": 10000,
+            "max_result_window": MAX_RESULT_WINDOW,
         },
         "analysis": {
             "tokenizer": {
@@ -120,6 +123,7 @@ def index_mappings() -> dict:
             "title_words": keyword,
             "body_words": keyword,
             "pub": {"type": "long"},
+            "story": {"type": "long"},
             "dated": {"type": "boolean"},
             "source": {"type": "keyword"},
             "topics": {"type": "keyword"},
