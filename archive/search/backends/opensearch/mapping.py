@@ -41,8 +41,10 @@ _NOT_CJK = re.compile(r"[^\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U0002000
 
 
 def term(word: str) -> str:
-    """A word as the cluster's ``archive_terms`` analyzer will see it: one token."""
-    return _JAVA_SPACE.sub(FILLER, word[:MAX_TERM_CHARS])
+    """A word as the cluster's ``archive_terms`` analyzer will see it: one token. An empty
+    word (the stem of the "s" of "Mexico's") is the filler, so it keeps its position as it
+    does in the embedded engine and distances in words stay the same."""
+    return _JAVA_SPACE.sub(FILLER, word[:MAX_TERM_CHARS]) or FILLER
 
 
 def terms_text(terms: list[str]) -> str:

@@ -44,6 +44,8 @@ DOCUMENTS = [
     document(6, "Rare earth magnets", "The magnets of rare earth elements are used widely."),
     document(7, "Magnets", "Earth is not rare; magnetic fields and rare magnets."),
     document(8, "标题稀土", "\n产业在正文开头"),  # across the title and the body
+    # "s" stems to an empty word, which still takes a position: four words between price and oil.
+    document(9, "Exports", "The average price of Mexico's crude oil exports."),
 ]
 QUERIES = [
     "稀土", "土产", "稀", "𠵱", "𠵱字", "𠀋", "稀土产业", "\"稀土 产业\"",
@@ -51,6 +53,7 @@ QUERIES = [
     "\"产业 稀土\"~0", "title:\"稀土 产业\"~1", "\"rare magnets\"~0", "\"rare magnets\"~1",
     "\"rare magnets\"~3", "rare NEAR/2 earth", "\"earth rare\"~0", "title:magnets", "magnet*",
     "稀土 -产业", "-稀土", "稀土 OR magnets", "\"rare earth\"", "\"标题稀土 产业\"~1",
+    "price NEAR/3 oil", "price NEAR/4 oil", "\"mexico's crude\"", "\"mexico crude\"~1",
 ]  # fmt: skip
 
 
@@ -84,6 +87,7 @@ def test_substrings_and_distances_match_the_embedded_engine(built):
         if answers[0] != answers[1]:
             differing[q] = answers
     assert not differing
+    assert _ids(built, "price NEAR/4 oil") == [9] and _ids(built, "price NEAR/3 oil") == []
     assert _ids(built, "𠵱") == [5] and _ids(built, '"稀土 产业"~1') == [
         1,
         2,
@@ -95,17 +99,17 @@ def test_substrings_and_distances_match_the_embedded_engine(built):
 def test_every_match_is_returned_past_one_page(built, monkeypatch):
     monkeypatch.setattr(os_backend, "PAGE", 3)  # a point in time read three at a time
     found = built.search(SearchRequest(query=None, filters=Filters(), sort="oldest"))
-    assert found.ids.tolist() == [1, 2, 3, 4, 5, 6, 7, 8]
-    assert sum(found.counts["source"].values()) == 8
+    assert found.ids.tolist() == [d["id"] for d in DOCUMENTS]
+    assert sum(found.counts["source"].values()) == len(DOCUMENTS)
     ranked = built.search(SearchRequest(query=parse("稀土"), filters=Filters()))
     assert sorted(ranked.ids.tolist()) == [1, 2, 3, 4, 8] and len(ranked.scores) == 5
-    assert sorted(built.indexed_ids()) == list(range(1, 9))
+    assert sorted(built.indexed_ids()) == [d["id"] for d in DOCUMENTS]
 
 
 def test_each_applied_batch_is_a_new_generation(built):
     first = built.generation()
     with locks.writer_lock(), built.batch() as batch:
-        batch.update(document(9, "新文章"))
+        batch.update(document(100, "新文章"))
     second = built.generation()
     assert second != first and second[1] == first[1]  # the same index, one change later
     with locks.writer_lock():
@@ -121,8 +125,8 @@ def test_a_failed_rebuild_leaves_the_live_index(built):
 
     before = built.generation()
     with pytest.raises(RuntimeError), locks.writer_lock():
-        built.rebuild(documents(), expected=8)
-    assert built.generation() == before and built.document_count() == 8
+        built.rebuild(documents(), expected=len(DOCUMENTS))
+    assert built.generation() == before and built.document_count() == len(DOCUMENTS)
     assert writing.own_indexes() == writing.live_indexes()
 
 
@@ -180,7 +184,7 @@ def test_no_cluster_is_unavailable(built, settings):
 def test_upkeep_merges_only_when_asked_or_needed(built):
     assert "no merge needed" in built.maintain()
     assert "merged" in built.maintain(full=True)
-    assert built.document_count() == 8
+    assert built.document_count() == len(DOCUMENTS)
 
 
 def test_haystack_and_the_commands_run_on_the_cluster(opensearch):
