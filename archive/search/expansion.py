@@ -88,6 +88,9 @@ def _latin(clause: Clause) -> str | None:
 
 def _add_readings(parsed: ParsedQuery, backend: SearchBackend, found: Expansions, q: str) -> None:
     """Chinese words for clauses typed in pinyin: runs of syllables (``xi tu``) first."""
+    keys = (_latin(clause) for clause in parsed.clauses)
+    if not any(key and pinyin.could_be_reading(key) for key in keys):
+        return  # nothing typed could be pinyin: no need for the table (the whole vocabulary)
     try:
         table = pinyin.table(backend)
     except SearchUnavailable:  # the search itself reports it

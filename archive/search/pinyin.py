@@ -21,6 +21,7 @@ from archive.search.generations import PerGeneration
 from archive.text import is_chinese
 
 MIN_CHARS = 2  # one-character words are too ambiguous to reach by their reading
+LONGEST_SYLLABLE = 6  # zhuang, shuang
 _TONE_DIGITS = re.compile(r"(?<=[a-z])[1-5]")
 _SEPARATORS = re.compile(r"[\s'’\-·]+")
 _TONE_MARKS = re.compile("[\u0300-\u036f]")
@@ -41,6 +42,27 @@ def typed_reading(text: str) -> str | None:
     when it is not Latin letters (with tone marks or digits, spaces and apostrophes)."""
     key = _SEPARATORS.sub("", strip_tones(text))
     return key if key and key.isascii() and key.isalpha() else None
+
+
+@cache
+def _syllables() -> frozenset[str]:
+    """Every toneless syllable any character is read with."""
+    return frozenset(
+        strip_tones(reading) for readings in pinyin_dict.values() for reading in readings.split(",")
+    )
+
+
+def could_be_reading(key: str) -> bool:
+    """Is ``key`` a run of pinyin syllables (``xitu``, ``china``; not ``economy``)? Every
+    reading in a table is, so for any other key the table need not be read at all."""
+    syllables = _syllables()
+    ends = {0}  # the offsets a run of syllables from the start can reach
+    for start in range(len(key)):
+        if start in ends:
+            for end in range(start + 1, min(len(key), start + LONGEST_SYLLABLE) + 1):
+                if key[start:end] in syllables:
+                    ends.add(end)
+    return len(key) in ends
 
 
 def has_tone_marks(text: str) -> bool:

@@ -191,3 +191,18 @@ def test_pinyin_does_not_flood_english_words_that_are_also_readings():
     make_article("嫦娥", "嫦娥探月。")  # 嫦娥 reads chang'e
     assert sorted(find("change")) == sorted(a.pk for a in english)
     assert run("change").understood.readings == []
+
+
+def test_only_what_could_be_pinyin_is_read_as_pinyin(monkeypatch):
+    from archive.search import pinyin
+
+    assert all(map(pinyin.could_be_reading, ["xitu", "baotou", "zhuangshuang", "china", "lve"]))
+    assert not any(map(pinyin.could_be_reading, ["economy", "prices", "bank", "oil", "xitux"]))
+    zh = make_article("稀土经济", "稀土经济发展。")
+    make_article("Economy", "The economy grew.", language=Language.ENGLISH)
+    reads, table = [], pinyin.table
+    monkeypatch.setattr(pinyin, "table", lambda backend: reads.append(1) or table(backend))
+    run("经济")
+    run("economy")
+    assert reads == []  # the vocabulary (all of it, on a cluster) was not needed
+    assert find("xitu") == [zh.pk] and reads
