@@ -24,7 +24,7 @@ from archive.text import ANALYSIS_VERSION, fold, segment, stem
 
 from . import compile, writing
 from .client import checked, get_client, reading
-from .mapping import MAX_RESULT_WINDOW, SCHEMA_VERSION, term
+from .mapping import MAX_RESULT_WINDOW, SCHEMA_VERSION, term, terms_text
 
 logger = logging.getLogger(__name__)
 
@@ -155,10 +155,9 @@ class OpenSearchBackend(SearchBackend):
 
     def related(self, article_id: int, text: str, *, limit: int) -> list[int]:
         words = {stem(word) for word, _s, _e in segment(fold(text)) if len(word) >= 2}
-        frequencies = self._frequencies(sorted(words), field="body_words")
-        terms = distinctive_terms(
-            text, frequency=lambda t: frequencies.get(t, 0), total=self.document_count()
-        )
+        total = self.document_count()
+        frequencies = self._body_frequencies(sorted(words), article_id=article_id, total=total)
+        terms = distinctive_terms(text, frequency=lambda t: frequencies.get(t, 0), total=total)
         if not terms:
             return []
         body = {
@@ -178,29 +177,37 @@ class OpenSearchBackend(SearchBackend):
         )
         return [int(h["_id"]) for h in response["hits"]["hits"]]
 
-    def _frequencies(self, words: list[str], *, field: str) -> dict[str, int]:
-        """How many articles hold each of ``words`` in ``field`` (one request)."""
+    def _body_frequencies(self, words: list[str], *, article_id: int, total: int) -> dict:
+        """About how many articles hold each of ``words`` in the body (one request).
+
+        The term statistics of the article's own shard (``_termvectors`` of the words as
+        a document routed like the article) scaled to the whole index: the article
+        itself counts once, exactly, so a word only it holds stays at 1. Choosing an
+        article's distinctive words needs only their rough rarity, and a terms
+        aggregation, exact, reads every article's words (about 0.3 s at 61k articles).
+        """
         if not words:
             return {}
-        values = [term(w) for w in words]
         body = {
-            "size": 0,
-            "aggs": {
-                "words": {
-                    "terms": {
-                        "field": field,
-                        "include": values,
-                        "size": len(values),
-                        "shard_size": len(values),
-                    }
-                }
-            },
+            "doc": {"body": terms_text(words)},
+            "fields": ["body"],
+            "term_statistics": True,
+            "field_statistics": True,
+            "positions": False,
+            "offsets": False,
         }
         response = reading(
-            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
+            lambda: get_client().termvectors(
+                index=writing.alias_name(), body=body, params={"routing": str(article_id)}
+            )
         )
-        counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["words"]["buckets"]}
-        return {w: counts.get(term(w), 0) for w in words}
+        vector = response.get("term_vectors", {}).get("body") or {}
+        in_shard = (vector.get("field_statistics") or {}).get("doc_count") or 0
+        scale = total / in_shard if in_shard else 1.0
+        counts = {t: s.get("doc_freq", 0) for t, s in (vector.get("terms") or {}).items()}
+        return {
+            w: 1 + round((counts[term(w)] - 1) * scale) if counts.get(term(w)) else 0 for w in words
+        }
 
     def word_frequency(self, word: str) -> int:
         body = {

@@ -222,3 +222,16 @@ def test_healthz_shows_the_cluster(built, client):
         "indexer": "running",
         "status": "ok",
     }
+
+
+def test_related_articles_share_the_article_s_rare_words(built):
+    embedded = WhooshBackend()
+    with locks.writer_lock():
+        embedded.rebuild(iter(DOCUMENTS), expected=len(DOCUMENTS))
+    for article in (DOCUMENTS[5], DOCUMENTS[0]):  # rare earth magnets; 稀土产业
+        text = f"{article['title']}\n{article['title']}\n{article['body']}"
+        on_cluster = built.related(article["id"], text, limit=5)
+        assert on_cluster and article["id"] not in on_cluster
+        # The cluster estimates how rare a word is from one shard, so it may weigh words
+        # differently; here it finds no article the embedded engine would not.
+        assert set(on_cluster) <= set(embedded.related(article["id"], text, limit=5))
