@@ -615,3 +615,12 @@ def test_article_page_cache_ignores_unknown_parameters(client, settings):
     assert "內蒙古" not in text_of(client.get(url, {"x": 3}, **ZH))
     client.get(url, **EN)
     assert _cached_pages(settings) == 3  # as published, converted, and in English
+
+
+def test_search_says_how_a_query_was_folded_only_when_more_than_case_changed(client):
+    make_archive()
+    drain_queue()
+    traditional = text_of(client.get("/search/", {"q": "衛生"}, **EN))
+    assert "Matched in both scripts as “卫生”" in traditional
+    english = text_of(client.get("/search/", {"q": "Rare NEAR/3 Earth"}, **EN))
+    assert "Matched in both scripts" not in english
