@@ -106,3 +106,44 @@ def test_benchmark_command_quick_run_writes_json_with_every_stage(tmp_path):
         assert ours["http"][phase]["requests_ok"] > 0 and ours["http"][phase]["errors"] == 0
     assert out.with_suffix(".md").read_text(encoding="utf-8").startswith("# Benchmark baseline")
     assert "Targets" in stdout.getvalue()
+
+
+@pytest.mark.slow
+def test_benchmark_on_a_database_imported_before_skips_the_import(tmp_path):
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from archive.benchmark.runner import scratch_env
+
+    info = build_corpus(size=60, corpus_dir=None, work_dir=tmp_path)
+    var_dir = tmp_path / "earlier" / "var"
+    env = scratch_env(var_dir=var_dir)
+    files = [str(path) for path in info.files]
+    for args in (["migrate", "--noinput", "-v", "0"], ["import_articles", *files, "--no-index"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            env=env,
+            cwd=settings.BASE_DIR,
+            check=True,
+            capture_output=True,
+        )
+    database = var_dir / "archive.sqlite3"
+    out = tmp_path / "result.json"
+    call_command(
+        "benchmark", "--corpus", str(tmp_path / "no-corpus"), "--sizes", "60", "--repeats", "1",
+        "--no-peers", "--no-stock", "--no-http", "--reuse-database", f"60={database}",
+        "--scratch", str(tmp_path / "scratch"), "--out", str(out), stdout=StringIO(),
+    )  # fmt: skip
+    ours = json.loads(out.read_text(encoding="utf-8"))["sizes"]["60"]["ours"]
+    assert ours["import"] == {"reused": str(database)}
+    assert ours["index"]["docs_per_s"] > 0 and ours["search"]["error_count"] == 0
+    assert any(ours["search"]["hits"].values())  # the copied articles were found
+
+
+def test_benchmark_refuses_a_database_that_is_not_there(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="SIZE=PATH"):
+        call_command("benchmark", "--reuse-database", f"60={tmp_path / 'nothing'}")

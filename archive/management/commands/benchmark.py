@@ -11,6 +11,16 @@ from archive.benchmark.report import text_table, write
 from archive.benchmark.runner import BenchConfig, run_benchmark
 
 
+def _databases(values: list[str]) -> dict[int, Path]:
+    databases = {}
+    for value in values:
+        size, sep, path = value.partition("=")
+        if not sep or not size.isdigit() or not Path(path).is_file():
+            raise CommandError(f"--reuse-database {value!r}: expected SIZE=PATH of a database")
+        databases[int(size)] = Path(path)
+    return databases
+
+
 def _sizes(value: str) -> list[int]:
     try:
         sizes = [int(part.replace("_", "")) for part in value.split(",") if part.strip()]
@@ -74,6 +84,14 @@ class Command(BaseCommand):
             "(make opensearch-up) and skips the peers and the stock stack.",
         )
         parser.add_argument(
+            "--reuse-database",
+            action="append",
+            default=[],
+            metavar="SIZE=PATH",
+            help="Copy the SQLite database an earlier run imported for SIZE articles instead "
+            "of importing (for another engine on the same articles); repeatable.",
+        )
+        parser.add_argument(
             "--quick",
             action="store_true",
             help="A small run: 1,000 articles, 1 repeat, 300 stock articles, 3 s HTTP phases.",
@@ -98,6 +116,7 @@ class Command(BaseCommand):
             stock=not options["no_stock"] and options["engine"] == "whoosh",
             http=not options["no_http"],
             engine=options["engine"],
+            databases=_databases(options["reuse_database"]),
             log=lambda msg: self.stdout.write(msg),
         )
         if corpus_dir is None or not corpus_dir.is_dir():
