@@ -38,6 +38,9 @@ class SearchRequest:
     query: ParsedQuery | None
     filters: Filters
     sort: str = "relevance"  # one of SORTS; "relevance" without a query means "newest"
+    # Only the facet counts and months are wanted: an engine may leave the ids empty
+    # (a cluster then sends no hits at all).
+    counts_only: bool = False
 
 
 @dataclass

@@ -304,7 +304,8 @@ class Tables:
         self.words = WordTable(backend.vocabulary(), title_words)
         self.pinyin = ReadingTable(pinyin.table(backend))
         self.titles = TitleTable(rows)
-        counts = backend.search(SearchRequest(query=None, filters=Filters())).counts
+        every = SearchRequest(query=None, filters=Filters(), counts_only=True)
+        counts = backend.search(every).counts
         self.topics = _topic_table(counts.get("topic", Counter()))
         self.sources = _source_table(counts.get("source", Counter()))
         to_traditional("台")  # load OpenCC's dictionary now, not on a reader's keystroke

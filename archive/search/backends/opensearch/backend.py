@@ -91,7 +91,7 @@ class OpenSearchBackend(SearchBackend):
             "query": query,
             "aggs": aggs,
             "sort": SORT_ORDERS[sort],
-            "size": PAGE,
+            "size": 0 if request.counts_only else PAGE,
             "track_total_hits": True,
             # No fetch phase: a hit's id and story are its last two sort values.
             "_source": False,
@@ -123,7 +123,7 @@ class OpenSearchBackend(SearchBackend):
             )
         )
         total = first["hits"]["total"]["value"]
-        if total <= PAGE:
+        if total <= PAGE or not body["size"]:
             return first["hits"].get("hits", []), first
         # More than a page: read them all from one point in time, so no edit between
         # two requests moves an article across a page boundary.

@@ -101,6 +101,10 @@ def test_every_match_is_returned_past_one_page(built, monkeypatch):
     found = built.search(SearchRequest(query=None, filters=Filters(), sort="oldest"))
     assert found.ids.tolist() == [d["id"] for d in DOCUMENTS]
     assert sum(found.counts["source"].values()) == len(DOCUMENTS)
+    # Counts alone (the suggestion tables' topics and sources): one request, no hits.
+    counts = built.search(SearchRequest(query=None, filters=Filters(), counts_only=True))
+    assert counts.counts == found.counts and counts.months == found.months
+    assert counts.total == 0
     ranked = built.search(SearchRequest(query=parse("稀土"), filters=Filters()))
     assert sorted(ranked.ids.tolist()) == [1, 2, 3, 4, 8] and len(ranked.scores) == 5
     assert sorted(built.indexed_ids()) == [d["id"] for d in DOCUMENTS]
