@@ -400,6 +400,7 @@ class _Vocabularies:
 
     def __init__(self):
         self._lock = threading.Lock()
+        self._reading = threading.Lock()  # one read at a time; others wait for it
         self._held: tuple | None = None  # (generation, read at, Vocabulary)
 
     def peek(self, generation: tuple):
@@ -408,6 +409,19 @@ class _Vocabularies:
         return held[2] if held is not None and held[0] == generation else None
 
     def get(self, generation: tuple, compute):
+        usable = self._usable(generation)
+        if usable is not None:
+            return usable
+        with self._reading:
+            usable = self._usable(generation)  # read while this thread waited
+            if usable is not None:
+                return usable
+            value = compute()
+            with self._lock:
+                self._held = (generation, time.monotonic(), value)
+        return value
+
+    def _usable(self, generation: tuple):
         with self._lock:
             held = self._held
         if held is not None:
@@ -415,10 +429,7 @@ class _Vocabularies:
             fresh = time.monotonic() - held[1] < VOCABULARY_SECONDS
             if held[0] == generation or (same_index and fresh):
                 return held[2]
-        value = compute()
-        with self._lock:
-            self._held = (generation, time.monotonic(), value)
-        return value
+        return None
 
 
 _vocabularies = _Vocabularies()
