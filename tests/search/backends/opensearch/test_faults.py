@@ -11,6 +11,7 @@ import signal
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -145,6 +146,17 @@ def _cluster(action: str) -> None:
     subprocess.run(["bash", str(CLUSTER_SCRIPT), action], check=True, timeout=600)
 
 
+@contextmanager
+def _stopped_cluster():
+    """Every node stopped for the ``with`` block, started again after it (even on failure,
+    so the tests after this one have their cluster)."""
+    _cluster("down")
+    try:
+        yield
+    finally:
+        _cluster("up")
+
+
 def test_with_the_cluster_down_search_is_503_and_the_rest_works(
     opensearch, client, boss_client, settings
 ):
@@ -152,31 +164,29 @@ def test_with_the_cluster_down_search_is_503_and_the_rest_works(
     drain_queue()  # no index yet: builds it on the cluster
     assert client.get("/search/", {"q": "稀土"}).status_code == 200
     _node_to_kill()  # the nodes are the ones .ci/opensearch started (it can stop them)
-    _cluster("down")
+    with _stopped_cluster():
+        for url in ("/search/", "/api/search", "/feeds/search/"):
+            response = client.get(url, {"q": "稀土"}, HTTP_ACCEPT_LANGUAGE="en")
+            assert response.status_code == 503, url
+        page = client.get("/search/", {"q": "稀土"}, HTTP_ACCEPT_LANGUAGE="en")
+        assert "Search temporarily unavailable" in page.content.decode()
+        hans = articles["hans"]
+        for url in ("/", f"/articles/{hans.pk}/", "/topics/", "/sources/", "/archive/2021/12/"):
+            assert client.get(url).status_code == 200, url
+        assert boss_client.get("/admin/archive/article/").status_code == 200
+        assert boss_client.get(f"/admin/archive/article/{hans.pk}/change/").status_code == 200
+        # An edit is queued; the writer cannot apply it and leaves it queued.
+        hans.title = "内蒙古打造钕铁硼交易中心"
+        hans.save()
+        assert IndexTask.objects.filter(article_id=hans.pk).exists()
+        with pytest.raises(Exception):  # noqa: B017 - whatever the client raises, the task stays
+            drain_queue()
+        assert IndexTask.objects.filter(article_id=hans.pk).exists()
+        with locks.indexer_presence():
+            health = client.get("/healthz")
+        assert health.status_code == 503
+        assert health.json()["index"] == "unavailable" and health.json()["database"] == "ok"
 
-    for url in ("/search/", "/api/search", "/feeds/search/"):
-        response = client.get(url, {"q": "稀土"}, HTTP_ACCEPT_LANGUAGE="en")
-        assert response.status_code == 503, url
-    page = client.get("/search/", {"q": "稀土"}, HTTP_ACCEPT_LANGUAGE="en")
-    assert "Search temporarily unavailable" in page.content.decode()
-    hans = articles["hans"]
-    for url in ("/", f"/articles/{hans.pk}/", "/topics/", "/sources/", "/archive/2021/12/"):
-        assert client.get(url).status_code == 200, url
-    assert boss_client.get("/admin/archive/article/").status_code == 200
-    assert boss_client.get(f"/admin/archive/article/{hans.pk}/change/").status_code == 200
-    # An edit is queued; the writer cannot apply it and leaves it queued.
-    hans.title = "内蒙古打造钕铁硼交易中心"
-    hans.save()
-    assert IndexTask.objects.filter(article_id=hans.pk).exists()
-    with pytest.raises(Exception):  # noqa: B017 - whatever the client raises, the task stays
-        drain_queue()
-    assert IndexTask.objects.filter(article_id=hans.pk).exists()
-    with locks.indexer_presence():
-        health = client.get("/healthz")
-    assert health.status_code == 503
-    assert health.json()["index"] == "unavailable" and health.json()["database"] == "ok"
-
-    _cluster("up")
     get_client().cluster.health(wait_for_status="green", request_timeout=120)
     failures = _drain_until_empty(60)  # the writer's retries, as its loop would
     assert failures <= 1
