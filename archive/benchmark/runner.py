@@ -138,9 +138,11 @@ def run_ours(*, cfg: BenchConfig, info: corpus_mod.CorpusInfo, area: Path) -> di
 def copy_database(source: Path, target: Path) -> None:
     """A consistent copy of an SQLite database (SQLite's backup, safe while it is read)."""
     import sqlite3
+    from contextlib import closing
 
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src:
-        with sqlite3.connect(target) as dst:
+    # (A connection's own ``with`` only commits; ``closing`` closes both files.)
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
+        with closing(sqlite3.connect(target)) as dst:
             src.backup(dst)
 
 

@@ -10,14 +10,13 @@ first. An unreachable cluster, a missing index or shards that did not answer are
 
 import logging
 import math
-import threading
-import time
 from collections import Counter
 
 import numpy as np
 
 from archive.search.backend import Found, SearchBackend, SearchRequest, SearchUnavailable
 from archive.search.facets import VALUE_FACETS
+from archive.search.generations import PerGeneration
 from archive.search.related import distinctive_terms
 from archive.search.vocabulary import Vocabulary
 from archive.text import ANALYSIS_VERSION, fold, segment, stem
@@ -205,9 +204,11 @@ class OpenSearchBackend(SearchBackend):
         in_shard = (vector.get("field_statistics") or {}).get("doc_count") or 0
         scale = total / in_shard if in_shard else 1.0
         counts = {t: s.get("doc_freq", 0) for t, s in (vector.get("terms") or {}).items()}
-        return {
-            w: 1 + round((counts[term(w)] - 1) * scale) if counts.get(term(w)) else 0 for w in words
-        }
+        in_index = {}
+        for word in words:
+            in_shard_count = counts.get(term(word), 0)
+            in_index[word] = 1 + round((in_shard_count - 1) * scale) if in_shard_count else 0
+        return in_index
 
     def word_frequency(self, word: str) -> int:
         body = {
@@ -389,50 +390,15 @@ class OpenSearchBackend(SearchBackend):
         return writing.merge(full=full)
 
 
-class _Vocabularies:
-    """The vocabulary last read in this process, and for which generation (thread-safe).
-
-    Reading it is a pass of terms aggregations over the whole index, so an edit does
-    not make it stale at once: within one index it is reread when it is older than
-    ``VOCABULARY_SECONDS`` (a rebuild, a new index, rereads it at once). Prefix
-    searches use it only for the very generation it was read from.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._reading = threading.Lock()  # one read at a time; others wait for it
-        self._held: tuple | None = None  # (generation, read at, Vocabulary)
-
-    def peek(self, generation: tuple):
-        with self._lock:
-            held = self._held
-        return held[2] if held is not None and held[0] == generation else None
-
-    def get(self, generation: tuple, compute):
-        usable = self._usable(generation)
-        if usable is not None:
-            return usable
-        with self._reading:
-            usable = self._usable(generation)  # read while this thread waited
-            if usable is not None:
-                return usable
-            value = compute()
-            with self._lock:
-                self._held = (generation, time.monotonic(), value)
-        return value
-
-    def _usable(self, generation: tuple):
-        with self._lock:
-            held = self._held
-        if held is not None:
-            same_index = held[0][:2] == generation[:2]
-            fresh = time.monotonic() - held[1] < VOCABULARY_SECONDS
-            if held[0] == generation or (same_index and fresh):
-                return held[2]
-        return None
+def _vocabulary_still_serves(held: tuple, wanted: tuple, age: float) -> bool:
+    """Reading the vocabulary is a pass of terms aggregations over the whole index, so an
+    edit does not make it stale at once: within one index it is reread when it is older
+    than ``VOCABULARY_SECONDS`` (a rebuild, a new index, rereads it at once). Prefix
+    searches use it only for the very generation it was read from (``peek``)."""
+    return held[:2] == wanted[:2] and age < VOCABULARY_SECONDS
 
 
-_vocabularies = _Vocabularies()
+_vocabularies = PerGeneration(reuse=_vocabulary_still_serves)
 
 
 def _buckets(aggregation: dict) -> Counter:
