@@ -130,15 +130,26 @@ def _connects(port: int) -> bool:
         return False
 
 
-def get(port: int, target: str, *, https: bool = False, method: str = "GET"):
-    """(status, headers, body) of one request on loopback."""
+def get(
+    port: int, target: str, *, https: bool = False, method: str = "GET", client: str = "127.0.0.1"
+):
+    """(status, headers, body) of one request on loopback, sent from the address ``client``.
+
+    nginx rate-limits by client address, so the tests that use up a budget send from an
+    address of their own (any of 127.0.0.0/8) and leave 127.0.0.1's budget to the others.
+    """
+    source = (client, 0)
     if https:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE  # the test's own self-signed certificate
-        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=context)
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", port, timeout=30, context=context, source_address=source
+        )
     else:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", port, timeout=30, source_address=source
+        )
     try:
         connection.request(method, target, headers={"Accept-Language": "en"})
         response = connection.getresponse()
@@ -336,23 +347,30 @@ def test_unreachable_gunicorn_gets_friendly_502(tmp_path):
         server.stop()
 
 
+THROTTLED = "127.0.0.2"  # the address the rate-limit tests use up
+
+
 def test_search_rate_limit_answers_429_with_a_friendly_page(nginx):
     http_port, _https_port, _static = nginx
     with ThreadPoolExecutor(max_workers=40) as pool:
-        answers = list(pool.map(lambda n: get(http_port, f"/search/?q=x{n}"), range(40)))
+        answers = list(
+            pool.map(lambda n: get(http_port, f"/search/?q=x{n}", client=THROTTLED), range(40))
+        )
     statuses = [status for status, _headers, _body in answers]
     assert set(statuses) <= {200, 429}, statuses
     assert statuses.count(429) >= 1 and statuses.count(200) >= 1, statuses
     refused = next(body for status, _headers, body in answers if status == 429)
     assert "Too many requests" in refused and "请求太频繁" in refused
-    assert get(http_port, "/")[0] == 200  # pages are not rate-limited with search
+    assert get(http_port, "/", client=THROTTLED)[0] == 200  # pages are not rate-limited
+    assert get(http_port, "/search/?q=x")[0] == 200  # other readers keep their own budget
 
 
 def test_admin_login_rate_limit_answers_429(nginx):
     http_port, _https_port, _static = nginx
-    statuses = [get(http_port, "/admin/login/")[0] for _ in range(12)]
+    statuses = [get(http_port, "/admin/login/", client=THROTTLED)[0] for _ in range(12)]
     assert statuses[0] == 200 and 429 in statuses, statuses
-    assert get(http_port, "/admin/")[0] == 302  # only the login page is throttled
+    assert get(http_port, "/admin/", client=THROTTLED)[0] == 302  # only the login page
+    assert get(http_port, "/admin/login/")[0] == 200  # another address is not locked out
 
 
 # --- K5: a worker killed with SIGKILL in the middle of a request ---------------------------
