@@ -50,7 +50,7 @@ def query_terms(q: str) -> Terms:
     cleaned = clean_text(q)[0]
     if not cleaned:
         return Terms("", frozenset(), frozenset())
-    _generation, core = service.find(service.SearchParams(q=cleaned))
+    _generation, core = service.find_page(service.SearchParams(q=cleaned))
     return Terms(cleaned, frozenset(core.runs), frozenset(core.words))
 
 

@@ -2,7 +2,9 @@
 
 The service parses the reader's query into an engine-neutral tree
 (``archive.search.query``), turns the parameters into ``Filters`` and asks the
-backend for the matching article ids in order, with facet counts. The indexer
+backend for one page of results with the totals and facet counts
+(``search_page``), or for every matching article id in order (``search``: exports
+and concordances read them all). The indexer
 (the single writer) hands the backend engine-neutral documents
 (``archive.search.documents``). Everything an engine needs beyond that lives in
 its package under ``archive.search.backends``; haystack names the one in use
@@ -64,6 +66,56 @@ class Found:
         return len(self.ids)
 
 
+@dataclass
+class FoundPage:
+    """Results ``start`` to ``start + len(ids)`` of a search, with its totals and counts.
+
+    With ``grouped``, a result is a story: the first-ranked version of each story
+    stands for it, and ``other_versions`` says how many more of its versions match.
+    """
+
+    ids: np.ndarray  # int64 article ids, in result order
+    scores: np.ndarray | None  # aligned with ``ids`` when sorted by relevance
+    start: int  # the position of ids[0] among all the results
+    total: int  # every result (stories when grouped, else articles)
+    articles: int  # matching articles, every version counted
+    stories: int  # the stories they tell, each counted once
+    other_versions: dict[int, int]  # shown id -> its story's other matching versions
+    counts: FacetCounts
+    months: Counter = field(default_factory=Counter)
+
+
+def page_of(found: Found, *, start: int, size: int | None, grouped: bool) -> FoundPage:
+    """Results ``start`` to ``start + size`` (``None``: to the end) cut from every match.
+
+    Grouped, the first-ranked version of each story stands for it, in result order.
+    """
+    ids, scores, other_versions = found.ids, found.scores, {}
+    stories = found.total
+    if found.stories is not None:
+        _story, first, versions = np.unique(found.stories, return_index=True, return_counts=True)
+        stories = len(first)
+        if grouped:
+            order = np.argsort(first, kind="stable")
+            ids = found.ids[first[order]]
+            scores = found.scores[first[order]] if found.scores is not None else None
+            several = versions[order] > 1
+            more = (versions[order][several] - 1).tolist()
+            other_versions = dict(zip(ids[several].tolist(), more, strict=True))
+    end = None if size is None else start + size
+    return FoundPage(
+        ids=ids[start:end],
+        scores=scores[start:end] if scores is not None else None,
+        start=start,
+        total=len(ids),
+        articles=found.total,
+        stories=stories,
+        other_versions=other_versions,
+        counts=found.counts,
+        months=found.months,
+    )
+
+
 class Batch(ABC):
     """Changes to the live index, applied together when the batch ends without error."""
 
@@ -92,6 +144,19 @@ class SearchBackend(ABC):
     @abstractmethod
     def search(self, request: SearchRequest) -> Found:
         """Every matching article; SearchUnavailable if the index cannot be read."""
+
+    # Does ``search_page`` ask the engine for just that page? Then the service computes
+    # and caches each page by itself; otherwise it caches every match once and cuts
+    # each page from it.
+    pages_itself = False
+
+    def search_page(
+        self, request: SearchRequest, *, start: int, size: int, grouped: bool
+    ) -> FoundPage:
+        """Results ``start`` to ``start + size`` (stories when ``grouped``) with the totals
+        and counts. This one cuts the page from ``search``; an engine that can page and
+        group by itself (``pages_itself``) sends less."""
+        return page_of(self.search(request), start=start, size=size, grouped=grouped)
 
     @abstractmethod
     def related(self, article_id: int, text: str, *, limit: int) -> list[int]:

@@ -1,11 +1,13 @@
 """The search service the site pages, the JSON API and the feeds all call.
 
 ``params_from_query`` checks a query string into ``SearchParams``; ``search``
-parses the query, asks the engine (``backend.get_backend()``) for every match in
-order with facet counts, and answers with one page of hits (highlighted in the
+parses the query, asks the engine (``backend.get_backend()``) for the page with
+the totals and facet counts, and answers with its hits (highlighted in the
 original script), named facet values, how the query was understood and, for
 zero hits, a "did you mean". What a query costs to compute is cached per index
-generation; pages of it are cut from the cache.
+generation: every match once for an engine that cuts pages from them (pages are
+cut from the cache), each page for one that pages by itself. ``find`` reads every
+match, for exports and concordances.
 """
 
 import math
@@ -17,7 +19,13 @@ import numpy as np
 
 from archive.search import expansion, glossary, query_fields, suggestions
 from archive.search import query as q_mod
-from archive.search.backend import SORTS, SearchRequest, SearchUnavailable, get_backend
+from archive.search.backend import (
+    SORTS,
+    SearchRequest,
+    SearchUnavailable,
+    get_backend,
+    page_of,
+)
 from archive.search.facet_values import facet_values
 from archive.search.facets import FacetCounts
 from archive.search.hits import build_hits
@@ -50,6 +58,8 @@ __all__ = [
     "SearchResults",
     "SearchUnavailable",
     "Understood",
+    "find",
+    "find_page",
     "index_generation",
     "params_from_query",
     "related_articles",
@@ -64,10 +74,13 @@ _result_cache: "OrderedDict[tuple, _Core]" = OrderedDict()
 
 @dataclass
 class _Core:
-    """What a query costs to compute, independent of the page shown."""
+    """What a query costs to compute: every result, or one page of them (``start``)."""
 
-    ids: np.ndarray  # article ids in result order (all of them; one per story unless "all")
+    ids: np.ndarray  # article ids in result order, from result ``start`` (one per story
+    # unless "all")
     scores: np.ndarray | None  # relevance scores aligned with ``ids``
+    start: int  # the position of ids[0] among the results (0: ``ids`` holds every one)
+    total: int  # every result
     articles: int  # matching articles, every version counted
     stories: int  # the stories they tell (each counted once)
     other_versions: dict[int, int]  # shown id -> other versions of its story among the matches
@@ -79,12 +92,9 @@ class _Core:
     message: str | None
     suggestion: str | None
 
-    @property
-    def total(self) -> int:
-        return len(self.ids)
 
-
-def _compute(params: SearchParams, backend) -> _Core:
+def _compute(params: SearchParams, backend, window: tuple[int, int] | None) -> _Core:
+    """``window``: (start, size) of the results wanted; None for every one."""
     parsed = q_mod.parse(params.q)
     query_fields.resolve(parsed)
     pairs = glossary.load_pairs() if parsed.clauses else []
@@ -107,23 +117,23 @@ def _compute(params: SearchParams, backend) -> _Core:
     request = SearchRequest(
         query=None if parsed.empty else parsed, filters=filters_for(params), sort=params.sort
     )
-    found = backend.search(request)
-    ids, scores, other_versions = found.ids, found.scores, {}
-    stories = found.total
-    if params.versions != "all" and found.stories is not None:
-        ids, scores, other_versions = one_per_story(found)
-        stories = len(ids)  # one result per story
-    elif found.stories is not None:
-        stories = len(np.unique(found.stories))
+    grouped = params.versions != "all"
+    if window is None:
+        found = page_of(backend.search(request), start=0, size=None, grouped=grouped)
+    else:
+        start, size = window
+        found = backend.search_page(request, start=start, size=size, grouped=grouped)
     suggestion = None
-    if not found.total and not parsed.empty:
+    if not found.articles and not parsed.empty:
         suggestion = did_you_mean(parsed, backend)
     return _Core(
-        ids=ids,
-        scores=scores,
-        articles=found.total,
-        stories=stories,
-        other_versions=other_versions,
+        ids=found.ids,
+        scores=found.scores,
+        start=found.start,
+        total=found.total,
+        articles=found.articles,
+        stories=found.stories,
+        other_versions=found.other_versions,
         counts=found.counts,
         months=found.months,
         understood=understood,
@@ -132,19 +142,6 @@ def _compute(params: SearchParams, backend) -> _Core:
         message=parsed.message,
         suggestion=suggestion,
     )
-
-
-def one_per_story(found) -> tuple[np.ndarray, np.ndarray | None, dict[int, int]]:
-    """The first-ranked version of each story, in result order, and for each shown id
-    with other versions among the matches, how many."""
-    stories, first, counts = np.unique(found.stories, return_index=True, return_counts=True)
-    order = np.argsort(first, kind="stable")
-    keep = first[order]
-    ids = found.ids[keep]
-    scores = found.scores[keep] if found.scores is not None else None
-    several = counts[order] > 1
-    other = dict(zip(ids[several].tolist(), (counts[order][several] - 1).tolist(), strict=True))
-    return ids, scores, other
 
 
 def index_generation() -> tuple | None:
@@ -171,15 +168,29 @@ def warm_up() -> None:
 
 def find(params: SearchParams) -> tuple[tuple, "_Core"]:
     """Every match of ``params`` in order (cached per generation), and the generation."""
+    return _cached(params, every=True)
+
+
+def find_page(params: SearchParams) -> tuple[tuple, "_Core"]:
+    """The results of ``params``' page with the totals and counts (cached per
+    generation), and the generation. From an engine that cuts pages from every match,
+    every match (each page is cut from the one cached computation)."""
+    return _cached(params, every=False)
+
+
+def _cached(params: SearchParams, *, every: bool) -> tuple[tuple, "_Core"]:
     backend = get_backend()
     generation = backend.generation()
-    cache_key = (generation, params.cache_key())
+    window = None
+    if backend.pages_itself and not every:
+        window = ((params.page - 1) * params.page_size, params.page_size)
+    cache_key = (generation, params.cache_key(), window)
     with _cache_lock:
         core = _result_cache.get(cache_key)
         if core is not None:
             _result_cache.move_to_end(cache_key)
     if core is None:
-        core = _compute(params, backend)
+        core = _compute(params, backend, window)
         with _cache_lock:
             _result_cache[cache_key] = core
             while len(_result_cache) > CACHE_SIZE:
@@ -189,11 +200,11 @@ def find(params: SearchParams) -> tuple[tuple, "_Core"]:
 
 def search(params: SearchParams) -> SearchResults:
     """Run a search. Raises PastLastPage for a page past the end, SearchUnavailable."""
-    generation, core = find(params)
+    generation, core = find_page(params)
     num_pages = max(1, math.ceil(core.total / params.page_size)) if core.total else 0
     if params.page > max(num_pages, 1):
         raise PastLastPage(page=params.page, last=max(num_pages, 1))
-    start = (params.page - 1) * params.page_size
+    start = (params.page - 1) * params.page_size - core.start
     ids = core.ids[start : start + params.page_size].tolist()
     scores = (
         core.scores[start : start + params.page_size].tolist()

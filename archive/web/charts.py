@@ -227,7 +227,7 @@ def archive_months() -> Counter | None:
     """The whole archive's (month, language) counts, from the cached empty search;
     None when the index is unavailable."""
     try:
-        _generation, found = service.find(service.SearchParams(facets=False, highlight=False))
+        _generation, found = service.find_page(service.SearchParams(facets=False, highlight=False))
     except service.SearchUnavailable:
         return None
     return found.months

@@ -162,3 +162,34 @@ def test_matches_by_month_and_language_for_the_timeline(backend):
 def test_each_match_names_its_story(backend):
     found = backend.search(SearchRequest(query=parse("稀土"), filters=Filters(), sort="oldest"))
     assert found.ids.tolist() == [1, 2] and found.stories.tolist() == [1, 1]
+
+
+def _page(backend, q, *, start, size, grouped, **filters):
+    request = SearchRequest(
+        query=parse(q) if q else None,
+        filters=Filters(values={k: frozenset(v) for k, v in filters.items()}),
+        sort="oldest",
+    )
+    return backend.search_page(request, start=start, size=size, grouped=grouped)
+
+
+def test_a_page_shows_each_story_once_and_counts_its_other_versions(backend):
+    everything = _page(backend, None, start=0, size=10, grouped=True)
+    # Articles 1 and 2 are versions of one story: it shows once, as its first version.
+    assert everything.ids.tolist() == [1, 3, 4] and everything.other_versions == {1: 1}
+    assert (everything.total, everything.articles, everything.stories) == (3, 4, 3)
+    assert sum(everything.counts["source"].values()) == 4  # facets count every version
+    second = _page(backend, None, start=1, size=1, grouped=True)
+    assert second.ids.tolist() == [3] and second.start == 1 and second.total == 3
+    every_version = _page(backend, None, start=1, size=2, grouped=False)
+    assert every_version.ids.tolist() == [2, 3] and every_version.other_versions == {}
+    assert (every_version.total, every_version.stories) == (4, 3)
+
+
+def test_a_filtered_page_counts_only_the_versions_that_pass_the_filter(backend):
+    # Article 2 (cna) is a version of article 1's story (xinhua): filtered to cna, it
+    # stands for the story alone, with no other version counted.
+    page = _page(backend, "稀土", start=0, size=10, grouped=True, source=["cna"])
+    assert page.ids.tolist() == [2] and page.other_versions == {}
+    assert (page.total, page.articles, page.stories) == (1, 1, 1)
+    assert page.counts["source"] == {"xinhua": 1, "cna": 1}  # ignores its own filter

@@ -1,10 +1,12 @@
 """The distributed engine: the same search on an OpenSearch cluster (``OPENSEARCH_HOSTS``).
 
 Queries and documents arrive analysed by ``archive.text`` (``mapping``), so both
-engines find the same articles; the cluster ranks with its own BM25. Every
-match is returned, in order: one request when it fits in a page, otherwise a
-point in time read with ``search_after``, so a deep page is as complete as the
-first. An unreachable cluster, a missing index or shards that did not answer are
+engines find the same articles; the cluster ranks with its own BM25. A page of
+results is one request: the cluster groups versions into stories (``collapse``),
+counts them and the facets, and sends only the page's hits. Every match (for
+exports, and pages past ``MAX_RESULT_WINDOW``) is one request when it fits,
+otherwise a point in time read with ``search_after``, so a deep page is as
+complete as the first. An unreachable cluster, a missing index or shards that did not answer are
 ``SearchUnavailable`` (the 503 page), never a partial answer.
 """
 
@@ -14,7 +16,13 @@ from collections import Counter
 
 import numpy as np
 
-from archive.search.backend import Found, SearchBackend, SearchRequest, SearchUnavailable
+from archive.search.backend import (
+    Found,
+    FoundPage,
+    SearchBackend,
+    SearchRequest,
+    SearchUnavailable,
+)
 from archive.search.facets import VALUE_FACETS
 from archive.search.generations import PerGeneration
 from archive.search.related import distinctive_terms
@@ -35,6 +43,10 @@ PREFIX_WORDS = 10000  # the most words one prefix lookup reads
 WORD_FIELDS = ("title_words", "body_words")
 # What a search reads of its response (less JSON to parse for thousands of hits).
 RESPONSE_FIELDS = "hits.total,hits.hits.sort,aggregations,_shards,timed_out"
+PAGE_FIELDS = RESPONSE_FIELDS + ",hits.hits.inner_hits.versions.hits.total"
+# Stories counted below this many are exact (a hash set), above it estimated
+# (HyperLogLog, within about 1%); 40,000 is the cluster's most.
+STORY_COUNT_PRECISION = 40000
 # The story of a hit, read with the sort values: after the id (unique), so it never
 # changes the order, and no fetch phase is needed for it.
 STORY = {"story": {"order": "asc", "missing": "_last", "unmapped_type": "long"}}
@@ -82,33 +94,65 @@ class OpenSearchBackend(SearchBackend):
         except SearchUnavailable:
             pass  # no cluster or no index yet: the first search reports it
 
+    pages_itself = True
+
     def search(self, request: SearchRequest) -> Found:
-        query, ranked = compile.search_query(request.query)
-        post_filter, aggs = compile.aggregations(request.filters)
-        sort = request.sort if ranked or request.sort != "relevance" else "newest"
-        body = {
-            "query": query,
-            "aggs": aggs,
-            "sort": SORT_ORDERS[sort],
-            "size": 0 if request.counts_only else PAGE,
-            "track_total_hits": True,
-            # No fetch phase: a hit's id and story are its last two sort values.
-            "_source": False,
-            "stored_fields": "_none_",
-        }
-        if post_filter is not None:
-            body["post_filter"] = post_filter
+        body, ranked_by_score = _search_body(request)
+        body["size"] = 0 if request.counts_only else PAGE
         hits, response = reading(lambda: self._every_hit(body))
-        ids = np.fromiter((h["sort"][-2] for h in hits), dtype=np.int64, count=len(hits))
-        scores = None
-        if sort == "relevance":
-            scores = np.fromiter((h["sort"][0] for h in hits), dtype=np.float64, count=len(hits))
+        ids, scores = _ids_and_scores(hits, ranked_by_score)
         return Found(
             ids=ids,
             scores=scores,
             counts=_counts(response["aggregations"]),
             months=_months(response["aggregations"]["months"]),
             stories=_stories(hits),
+        )
+
+    def search_page(
+        self, request: SearchRequest, *, start: int, size: int, grouped: bool
+    ) -> FoundPage:
+        """One request: the page's hits (the top version of each story when ``grouped``,
+        with how many versions of it match), the articles, stories and facet counts."""
+        if start + size > MAX_RESULT_WINDOW:  # past what one request reaches
+            return super().search_page(request, start=start, size=size, grouped=grouped)
+        body, ranked_by_score = _search_body(request, stories=STORY_COUNT_PRECISION)
+        body.update({"from": start, "size": size})
+        if grouped:
+            body["collapse"] = {"field": "story", "inner_hits": {"name": "versions", "size": 0}}
+        client = get_client()
+        response = reading(
+            lambda: checked(
+                client.search(
+                    index=writing.alias_name(),
+                    body=body,
+                    params={"allow_partial_search_results": "false", "filter_path": PAGE_FIELDS},
+                )
+            )
+        )
+        hits = response["hits"].get("hits", [])
+        ids, scores = _ids_and_scores(hits, ranked_by_score)
+        articles = response["hits"]["total"]["value"]
+        # The estimate never says fewer stories than there are versions on the page,
+        # nor more than there are articles.
+        stories = min(articles, response["aggregations"]["stories"]["n"]["value"])
+        other_versions = {}
+        if grouped:
+            for article_id, hit in zip(ids.tolist(), hits, strict=True):
+                versions = hit["inner_hits"]["versions"]["hits"]["total"]["value"]
+                if versions > 1:
+                    other_versions[article_id] = versions - 1
+            stories = max(stories, start + len(ids))
+        return FoundPage(
+            ids=ids,
+            scores=scores,
+            start=start,
+            total=stories if grouped else articles,
+            articles=articles,
+            stories=stories,
+            other_versions=other_versions,
+            counts=_counts(response["aggregations"]),
+            months=_months(response["aggregations"]["months"]),
         )
 
     def _every_hit(self, body: dict) -> tuple[list[dict], dict]:
@@ -399,6 +443,35 @@ def _vocabulary_still_serves(held: tuple, wanted: tuple, age: float) -> bool:
 
 
 _vocabularies = PerGeneration(reuse=_vocabulary_still_serves)
+
+
+def _search_body(request: SearchRequest, *, stories: int | None = None) -> tuple[dict, bool]:
+    """The request body of ``request`` without its size (``stories``: counting the
+    stories too, ``compile.aggregations``), and whether it ranks by score."""
+    query, ranked = compile.search_query(request.query)
+    post_filter, aggs = compile.aggregations(request.filters, stories=stories)
+    sort = request.sort if ranked or request.sort != "relevance" else "newest"
+    body = {
+        "query": query,
+        "aggs": aggs,
+        "sort": SORT_ORDERS[sort],
+        "track_total_hits": True,
+        # No fetch phase: a hit's id and story are its last two sort values.
+        "_source": False,
+        "stored_fields": "_none_",
+    }
+    if post_filter is not None:
+        body["post_filter"] = post_filter
+    return body, sort == "relevance"
+
+
+def _ids_and_scores(hits: list[dict], ranked_by_score: bool):
+    """The hits' article ids and, ranked by relevance, their scores (numpy arrays)."""
+    ids = np.fromiter((h["sort"][-2] for h in hits), dtype=np.int64, count=len(hits))
+    scores = None
+    if ranked_by_score:
+        scores = np.fromiter((h["sort"][0] for h in hits), dtype=np.float64, count=len(hits))
+    return ids, scores
 
 
 def _buckets(aggregation: dict) -> Counter:

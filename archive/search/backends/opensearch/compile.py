@@ -247,9 +247,10 @@ def _terms(field: str, size: int = FACET_SIZE) -> dict:
     return {"terms": {"field": field, "size": size, "shard_size": size}}
 
 
-def aggregations(f: Filters) -> tuple[dict | None, dict]:
+def aggregations(f: Filters, *, stories: int | None = None) -> tuple[dict | None, dict]:
     """(post_filter, aggregations): each facet counted over what the *other* filters pass,
-    and the matches after every filter by month and language (the timeline)."""
+    and the matches after every filter by month and language (the timeline) and, with
+    ``stories`` (the count's precision threshold), the stories they tell."""
     groups = filter_groups(f)
     aggs: dict = {}
     for facet in VALUE_FACETS:
@@ -268,4 +269,7 @@ def aggregations(f: Filters) -> tuple[dict | None, dict]:
         "filter": _among(groups),
         "aggs": {"values": {**_terms("month"), "aggs": {"languages": _terms("language", 1000)}}},
     }
+    if stories:
+        cardinality = {"field": "story", "precision_threshold": stories}
+        aggs["stories"] = {"filter": _among(groups), "aggs": {"n": {"cardinality": cardinality}}}
     return (_among(groups) if groups else None), aggs

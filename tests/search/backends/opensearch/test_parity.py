@@ -3,6 +3,7 @@ indexed by the embedded engine and by the cluster, and fixed queries of every ki
 answered with identical article sets, facet counts and timelines (ranking may differ).
 """
 
+import dataclasses
 import gzip
 import itertools
 import time
@@ -72,10 +73,22 @@ def _answers(cases, timings: list[float]) -> dict:
         started = time.perf_counter()
         _generation, core = service.find(params)
         timings.append(time.perf_counter() - started)
+        # A page one per story, as a reader sees it (the cluster groups the versions
+        # itself and sends only the page), in an order both engines share: the page
+        # of the first story with several matching versions.
+        stories = dataclasses.replace(params, versions="stories", sort="newest", page_size=100)
+        _generation, every = service.find(stories)
+        several = [n for n, pk in enumerate(every.ids.tolist()) if pk in every.other_versions]
+        page_number = several[0] // 100 + 1 if several else 1
+        _generation, page = service.find_page(dataclasses.replace(stories, page=page_number))
+        start = (page_number - 1) * 100 - page.start
+        shown = page.ids[start : start + 100].tolist()
+        others = {pk: page.other_versions[pk] for pk in shown if pk in page.other_versions}
         answers[label] = (
             sorted(core.ids.tolist()),
             {name: dict(counts) for name, counts in core.counts.items()},
             dict(core.months),
+            (page.total, page.articles, page.stories, shown, others),
         )
     return answers
 
@@ -124,12 +137,15 @@ def test_both_engines_find_the_same_articles_with_the_same_counts(tmp_path, sett
     )
     differing = [label for label in embedded if embedded[label] != cluster[label]]
     for label in differing:
-        (a_ids, a_counts, a_months), (b_ids, b_counts, b_months) = embedded[label], cluster[label]
+        (a_ids, a_counts, a_months, a_page) = embedded[label]
+        (b_ids, b_counts, b_months, b_page) = cluster[label]
         print(
             f"{label!r}: whoosh {len(a_ids)} opensearch {len(b_ids)}; "
             f"only whoosh {sorted(set(a_ids) - set(b_ids))[:10]}, "
             f"only opensearch {sorted(set(b_ids) - set(a_ids))[:10]}; "
-            f"counts equal {a_counts == b_counts}, months equal {a_months == b_months}"
+            f"counts equal {a_counts == b_counts}, months equal {a_months == b_months}; "
+            f"stories (total, articles, stories) {a_page[:3]} vs {b_page[:3]}, "
+            f"same page {a_page[3] == b_page[3]}, other versions {a_page[4]} vs {b_page[4]}"
         )
     for engine, times in (("whoosh", embedded_times), ("opensearch", cluster_times)):
         times.sort()
@@ -144,3 +160,5 @@ def test_both_engines_find_the_same_articles_with_the_same_counts(tmp_path, sett
     assert len(cases) >= 40
     assert not differing
     assert all(embedded[q][0] for q in ("经济", "臺灣", "港", "prices", "oil NEAR/3 prices"))
+    # Some queries match several versions of a story, so grouping is tested.
+    assert any(other for _i, _c, _m, (_t, _a, _s, _p, other) in embedded.values())
