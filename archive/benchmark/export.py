@@ -53,7 +53,7 @@ def measure_export(*, queries: list[str] = QUERIES, repeats: int = 3) -> dict:
     }
     for q in queries:
         start = time.perf_counter()
-        _generation, core = service.find(service.params_from_query({"q": q}))
+        _generation, core = service.find(service.params_from_query({"q": q}), limit=export_limit())
         entry: dict = {
             "total": core.total,
             "exported": min(core.total, export_limit()),

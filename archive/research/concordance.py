@@ -207,7 +207,7 @@ def build(params: SearchParams) -> Concordance:
 
     Cached per index generation; SearchUnavailable.
     """
-    generation, core = service.find(params)
+    generation, core = service.find(params, limit=MAX_ARTICLES)
     key = (generation, params.cache_key())
     with _cache_lock:
         found = _cache.get(key)

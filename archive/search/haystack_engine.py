@@ -156,9 +156,9 @@ class ArchiveHaystackBackend(BaseSearchBackend):
                 raise UnsupportedQuery(f"the archive cannot sort by “{sort_by[0]}”")
             query["sort"] = ORDERINGS[sort_by[0]]
         params = params_from_query(query)
-        _generation, core = service.find(params)
         start = kwargs.get("start_offset") or 0
         end = kwargs.get("end_offset")
+        _generation, core = service.find(params, limit=end)
         ids = core.ids[start:end].tolist()
         scores = core.scores[start:end].tolist() if core.scores is not None else [0] * len(ids)
         result_class = kwargs.get("result_class") or SearchResult

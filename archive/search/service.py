@@ -166,24 +166,26 @@ def warm_up() -> None:
         pass  # no index yet: the first search reports it
 
 
-def find(params: SearchParams) -> tuple[tuple, "_Core"]:
-    """Every match of ``params`` in order (cached per generation), and the generation."""
-    return _cached(params, every=True)
+def find(params: SearchParams, *, limit: int | None = None) -> tuple[tuple, "_Core"]:
+    """The first ``limit`` results of ``params`` (None: every one) in order with the totals
+    (cached per generation), and the generation. ``ids`` may hold more than ``limit``."""
+    return _cached(params, None if limit is None else (0, limit))
 
 
 def find_page(params: SearchParams) -> tuple[tuple, "_Core"]:
     """The results of ``params``' page with the totals and counts (cached per
-    generation), and the generation. From an engine that cuts pages from every match,
-    every match (each page is cut from the one cached computation)."""
-    return _cached(params, every=False)
+    generation), and the generation. ``ids`` may hold more than the page: from an
+    engine that cuts pages from every match, every one (one cached computation)."""
+    return _cached(params, ((params.page - 1) * params.page_size, params.page_size))
 
 
-def _cached(params: SearchParams, *, every: bool) -> tuple[tuple, "_Core"]:
+def _cached(params: SearchParams, window: tuple[int, int] | None) -> tuple[tuple, "_Core"]:
+    """``window``: (start, size) of the results wanted (None: every one); an engine that
+    does not page by itself computes every result once for all windows."""
     backend = get_backend()
     generation = backend.generation()
-    window = None
-    if backend.pages_itself and not every:
-        window = ((params.page - 1) * params.page_size, params.page_size)
+    if not backend.pages_itself:
+        window = None
     cache_key = (generation, params.cache_key(), window)
     with _cache_lock:
         core = _result_cache.get(cache_key)

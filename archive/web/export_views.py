@@ -38,8 +38,8 @@ def _search_export(request: HttpRequest) -> HttpResponse:
     fmt = export.format_named(request.GET.get("format", ""))
     query, _last = search_ui.search_query(request.GET)  # the page number is not read
     params = service.params_from_query(query)
-    _generation, core = service.find(params)
     limit = export.export_limit()
+    _generation, core = service.find(params, limit=limit)
     text = export.labels(total=core.total, limit=limit)
     name = export.file_name(fmt, q=params.q, day=timezone.localdate())
     headers = {

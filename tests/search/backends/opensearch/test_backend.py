@@ -110,6 +110,30 @@ def test_every_match_is_returned_past_one_page(built, monkeypatch):
     assert sorted(built.indexed_ids()) == [d["id"] for d in DOCUMENTS]
 
 
+def test_a_page_past_one_request_s_reach_is_cut_from_every_match(built, monkeypatch):
+    request = SearchRequest(query=None, filters=Filters(), sort="oldest")
+    near = built.search_page(request, start=2, size=3, grouped=True)
+    assert near.ids.tolist() == [3, 4, 5] and near.total == len(DOCUMENTS)
+    # Past what one request may reach (``MAX_RESULT_WINDOW``): every match is read, from
+    # a point in time three at a time, and the page cut from them.
+    monkeypatch.setattr(os_backend, "MAX_RESULT_WINDOW", 4)
+    monkeypatch.setattr(os_backend, "PAGE", 3)
+    deep = built.search_page(request, start=6, size=3, grouped=True)
+    assert deep.ids.tolist() == [7, 8, 9] and deep.start == 6 and deep.total == len(DOCUMENTS)
+    assert deep.counts == near.counts and deep.stories == near.stories == len(DOCUMENTS)
+
+
+def test_exports_read_only_as_many_results_as_they_hold(built):
+    from archive.search import service
+
+    params = service.SearchParams(q="稀土", sort="oldest")
+    _generation, first_two = service.find(params, limit=2)
+    _generation, every = service.find(params)
+    # 稀土 also finds "rare earth" (the glossary): 6 of the 9 documents.
+    assert first_two.ids.tolist() == [1, 2] and every.ids.tolist() == [1, 2, 3, 4, 6, 8]
+    assert first_two.total == every.total == 6 and first_two.counts == every.counts
+
+
 def test_each_applied_batch_is_a_new_generation(built):
     first = built.generation()
     with locks.writer_lock(), built.batch() as batch:
