@@ -7,7 +7,13 @@ from archive.benchmark.queries import all_queries
 from archive.benchmark.suggest import all_prefixes
 
 FACETED = "faceted_highlighted/first"
-HTTP_PHASES = ("faceted_search", "faceted_search_varied", "article_page_first_view", "article_page")
+HTTP_PHASES = (
+    "faceted_search",
+    "faceted_search_varied",
+    "article_page_first_view",
+    "article_page",
+    "faceted_search_unsaturated",
+)
 
 
 def _get(data: dict | None, *keys, default=None):
@@ -63,6 +69,9 @@ def headline(entry: dict) -> dict:
         "http_search_p95_ms": _get(ours, "http", "faceted_search", "p95_ms"),
         "http_varied_rps": _get(ours, "http", "faceted_search_varied", "requests_per_s"),
         "http_varied_p95_ms": _get(ours, "http", "faceted_search_varied", "p95_ms"),
+        "http_unsaturated_rps": _get(ours, "http", "faceted_search_unsaturated", "requests_per_s"),
+        "http_unsaturated_p50_ms": _get(ours, "http", "faceted_search_unsaturated", "p50_ms"),
+        "http_unsaturated_p95_ms": _get(ours, "http", "faceted_search_unsaturated", "p95_ms"),
         "http_article_rps": _get(ours, "http", "article_page", "requests_per_s"),
         "http_article_first_rps": _get(ours, "http", "article_page_first_view", "requests_per_s"),
         "http_errors": (
@@ -242,6 +251,10 @@ HEADLINE_ROWS = [
     ("concordance of 经济, cold, s (lines)", ("concordance_cold_s", "concordance_lines")),
     ("HTTP faceted searches/s (p95 ms)", ("http_search_rps", "http_search_p95_ms")),
     ("HTTP searches/s, query x year x sort (p95 ms)", ("http_varied_rps", "http_varied_p95_ms")),
+    (
+        "  same, every version, one client per worker: /s, p50 / p95 ms",
+        ("http_unsaturated_rps", "http_unsaturated_p50_ms", "http_unsaturated_p95_ms"),
+    ),
     ("HTTP article pages/s, viewed before (cached)", "http_article_rps"),
     ("HTTP article pages/s, first views", "http_article_first_rps"),
     ("HTTP errors", "http_errors"),

@@ -252,6 +252,15 @@ def run_http(*, cfg: BenchConfig, area: Path, var_dir: Path) -> dict:
             result[name] = web.load(
                 port=port, paths=paths, concurrency=cfg.http_concurrency, seconds=cfg.http_seconds
             )
+        # The same varied searches with one client per worker: the latency a reader sees
+        # while the site is not saturated (at ``http_concurrency`` clients, a request
+        # mostly waits for a worker). Other pages of the same queries: cache misses.
+        result["faceted_search_unsaturated"] = web.load(
+            port=port,
+            paths=urls.get("searches_unsaturated") or urls["searches"],
+            concurrency=int(result["workers"]),
+            seconds=cfg.http_seconds,
+        )
     finally:
         result["gunicorn_peak_rss_mb"] = web.stop_gunicorn(proc)
     return result

@@ -7,6 +7,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 def run_meta() -> dict:
@@ -77,15 +78,19 @@ def run_step(
 ) -> StepResult:
     """Run a command to completion; wall time and the peak RSS of it and its children.
 
-    ``os.wait4`` gives the rusage of exactly this child (ru_maxrss is the largest
-    resident set among the process and the descendants it waited for), so no
-    psutil is needed. Output goes to ``log_path``; its tail is kept.
+    The peak is the largest ``VmHWM`` (the kernel's resident high-water mark, per
+    process) seen while it runs among the process and its descendants. ``ru_maxrss``
+    from ``os.wait4`` would not do: Linux carries the forking process's peak into the
+    child across exec, so every child of a large benchmark process reported that.
+    Output goes to ``log_path``; its tail is kept.
     """
     start = time.perf_counter()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
         deadline = None if timeout is None else start + timeout
+        peak_mb = 0.0
         while True:
+            peak_mb = max(peak_mb, tree_peak_rss_mb(proc.pid))
             pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -98,15 +103,39 @@ def run_step(
     proc.returncode = os.waitstatus_to_exitcode(status)
     with open(log_path, "rb") as log:
         tail = log.read()[-1500:].decode("utf-8", "replace")
-    # Linux reports ru_maxrss in kilobytes.
     return StepResult(
         command,
         proc.returncode,
         seconds,
-        rusage.ru_maxrss / 1024,
+        peak_mb or rusage.ru_maxrss / 1024,  # (kilobytes) without /proc
         tail,
         cpu_seconds=rusage.ru_utime + rusage.ru_stime,
     )
+
+
+def tree_peak_rss_mb(pid: int) -> float:
+    """The largest resident high-water mark (``VmHWM``, MB) of ``pid`` and its
+    descendants now; 0 when /proc cannot tell (the process is gone, or not Linux)."""
+    peak, pending, seen = 0.0, [pid], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]) / 1024)  # kB
+                break
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return peak
 
 
 def dir_size_mb(path) -> float:

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from archive.benchmark.queries import all_queries
-from archive.benchmark.stats import summarize_ms
+from archive.benchmark.stats import summarize_ms, tree_peak_rss_mb
 
 
 def resolve_urls(*, limit: int) -> dict:
@@ -53,11 +53,15 @@ def resolve_urls(*, limit: int) -> dict:
         for sort in ("relevance", "newest", "oldest")
     ]
     rng.shuffle(varied)
+    # The same with every version of each story: results no earlier phase computed.
+    every_version = [f"{url}&versions=all" for url in varied]
+    rng.shuffle(every_version)
     return {
         "articles": articles,
         "articles_unseen": unseen,
         "searches": searches,
         "searches_varied": varied,
+        "searches_unsaturated": every_version,
         "search_path": search_path,
     }
 
@@ -97,20 +101,19 @@ def start_gunicorn(*, env: dict, cwd: str, port: int, log_path: str) -> subproce
 
 
 def stop_gunicorn(proc: subprocess.Popen) -> float:
-    """Stop the master we started (SIGTERM, then SIGKILL); peak RSS in MB of it and its workers."""
-    rss = 0.0
+    """Stop the master we started (SIGTERM, then SIGKILL); the largest peak RSS in MB
+    among it and its workers (``stats.tree_peak_rss_mb``, read before they stop)."""
+    rss = tree_peak_rss_mb(proc.pid)
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
     deadline = time.time() + 30
     while True:
         pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
-            rss = rusage.ru_maxrss / 1024
             break
         if time.time() > deadline:
             proc.kill()
             _pid, status, rusage = os.wait4(proc.pid, 0)
-            rss = rusage.ru_maxrss / 1024
             break
         time.sleep(0.1)
     proc.returncode = os.waitstatus_to_exitcode(status)

@@ -7,9 +7,10 @@ Django here reads and writes only the benchmark's own database and index.
 import argparse
 import json
 import os
-import resource
 import sys
 from pathlib import Path
+
+from archive.benchmark.stats import tree_peak_rss_mb
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,9 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         from archive.benchmark.web import resolve_urls
 
         result = resolve_urls(limit=args.limit or 200)
-    result["worker_peak_rss_mb"] = round(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-    )
+    result["worker_peak_rss_mb"] = round(tree_peak_rss_mb(os.getpid()), 1)
     Path(args.out).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 

@@ -5,6 +5,8 @@ Times are never asserted: only that every stage ran and reported its figures.
 
 import gzip
 import json
+import os
+import sys
 from io import StringIO
 
 import pytest
@@ -147,3 +149,24 @@ def test_benchmark_refuses_a_database_that_is_not_there(tmp_path):
 
     with pytest.raises(CommandError, match="SIZE=PATH"):
         call_command("benchmark", "--reuse-database", f"60={tmp_path / 'nothing'}")
+
+
+def test_a_step_s_peak_memory_is_its_own_not_the_benchmark_s(tmp_path):
+    from archive.benchmark.stats import run_step, tree_peak_rss_mb
+
+    held = bytearray(300 * 2**20)  # the benchmark process grows large first
+    held[::4096] = b"x" * len(held[::4096])
+    assert tree_peak_rss_mb(os.getpid()) >= 300
+    grows = (
+        "import time; b = bytearray(80 * 2**20); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.5)"
+    )
+    step = run_step(
+        [sys.executable, "-c", grows],
+        env=dict(os.environ),
+        cwd=str(tmp_path),
+        log_path=str(tmp_path / "log"),
+    )
+    assert step.ok
+    # Its own 80 MB and the interpreter, not the 300 MB the parent held when it forked.
+    assert 80 <= step.peak_rss_mb < 200, step.peak_rss_mb
+    del held

@@ -11,7 +11,6 @@ complete as the first. An unreachable cluster, a missing index or shards that di
 """
 
 import logging
-import math
 from collections import Counter
 
 import numpy as np
@@ -29,18 +28,16 @@ from archive.search.related import distinctive_terms
 from archive.search.vocabulary import Vocabulary
 from archive.text import ANALYSIS_VERSION, fold, segment, stem
 
-from . import compile, writing
+from . import compile, vocabularies, writing
 from .client import checked, get_client, reading
 from .mapping import MAX_RESULT_WINDOW, SCHEMA_VERSION, term, terms_text
+from .vocabularies import VOCABULARY_SECONDS, WORD_FIELDS
 
 logger = logging.getLogger(__name__)
 
 PAGE = MAX_RESULT_WINDOW  # hits per request
 KEEP_ALIVE = "2m"
-VOCABULARY_SECONDS = 300  # the most an edit's new words wait to reach pinyin and suggestions
-VOCABULARY_PARTITION = 20000  # words per terms aggregation while reading the vocabulary
 PREFIX_WORDS = 10000  # the most words one prefix lookup reads
-WORD_FIELDS = ("title_words", "body_words")
 # What a search reads of its response (less JSON to parse for thousands of hits).
 RESPONSE_FIELDS = "hits.total,hits.hits.sort,aggregations,_shards,timed_out"
 PAGE_FIELDS = RESPONSE_FIELDS + ",hits.hits.inner_hits.versions.hits.total"
@@ -339,52 +336,14 @@ class OpenSearchBackend(SearchBackend):
         return _vocabularies.get(generation, self._read_vocabulary).items()
 
     def _read_vocabulary(self) -> "Vocabulary":
-        """Every word of both word fields with its article count (the larger of the two)."""
+        """The copy the writer keeps in the cluster when it serves the live generation
+        (``vocabularies``), else every word read from the index itself."""
         client = get_client()
-        merged: dict[str, int] = {}
-        for field in WORD_FIELDS:
-            for word, count in self._field_words(client, field):
-                if count > merged.get(word, 0):
-                    merged[word] = count
-        return Vocabulary(merged)
-
-    def _field_words(self, client, field: str):
-        estimate = reading(
-            lambda: checked(
-                client.search(
-                    index=writing.alias_name(),
-                    body={"size": 0, "aggs": {"n": {"cardinality": {"field": field}}}},
-                )
-            )
-        )["aggregations"]["n"]["value"]
-        partitions = max(1, math.ceil(estimate * 1.3 / VOCABULARY_PARTITION))
-        while True:
-            words, complete = [], True
-            for partition in range(partitions):
-                body = {
-                    "size": 0,
-                    "aggs": {
-                        "words": {
-                            "terms": {
-                                "field": field,
-                                "include": {"partition": partition, "num_partitions": partitions},
-                                "size": VOCABULARY_PARTITION,
-                                "shard_size": VOCABULARY_PARTITION,
-                            }
-                        }
-                    },
-                }
-                response = reading(
-                    lambda body=body: checked(client.search(index=writing.alias_name(), body=body))
-                )
-                result = response["aggregations"]["words"]
-                if result.get("sum_other_doc_count"):
-                    complete = False
-                    break
-                words.extend((b["key"], b["doc_count"]) for b in result["buckets"])
-            if complete:
-                return words
-            partitions *= 2
+        _engine, index, changes = self.generation()
+        kept = vocabularies.load(client, store=writing.state_index())
+        if kept is not None and kept.serves(index, changes):
+            return kept.vocabulary
+        return reading(lambda: vocabularies.read_from_index(client, writing.alias_name()))
 
     def indexed_ids(self) -> set[int]:
         client = get_client()

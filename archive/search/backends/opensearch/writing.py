@@ -30,6 +30,7 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 
 from archive.search.backend import Batch, SearchUnavailable
 
+from . import vocabularies
 from .client import get_client, retryable
 from .mapping import index_fields, index_mappings, index_settings
 
@@ -242,6 +243,7 @@ def live_batch():
     state = read_state(client) or {}
     changes = state.get("changes", 0) + 1 if state.get("index") == index else 1
     _write_state(client, index, changes)
+    vocabularies.keep_if_stale(client, store=state_index(), index=index, changes=changes)
 
 
 def _chunks(documents: Iterable[dict], size: int):
@@ -346,6 +348,8 @@ def _go_live(client, name: str, written: int) -> None:
         if old != name:
             _drop(client, old)
     del previous
+    # Once for every web worker, which would each read it soon after starting.
+    vocabularies.keep_quietly(client, store=state_index(), index=name, changes=0)
 
 
 def _swap(client, name: str) -> list[str]:
@@ -382,6 +386,7 @@ def clear() -> None:
     for old in own_indexes(client):
         if old != name and old not in previous:
             _drop(client, old)
+    vocabularies.keep_quietly(client, store=state_index(), index=name, changes=0)
 
 
 def merge(*, full: bool | None = None) -> str:

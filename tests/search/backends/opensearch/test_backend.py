@@ -195,6 +195,39 @@ def test_words_prefixes_and_spelling(built):
     assert built.words_with_prefix("稀", limit=1) == ([("稀土", 4)], 1)
 
 
+def test_workers_load_the_vocabulary_the_writer_kept(built, monkeypatch):
+    from archive.search.backends.opensearch import vocabularies
+
+    client = get_client()
+    _engine, index, changes = built.generation()
+    kept = vocabularies.load(client, store=writing.state_index())
+    assert kept is not None and (kept.index, kept.changes) == (index, changes)
+    # A worker's first read is that one document, not a pass over the index.
+    read_from_index = vocabularies.read_from_index
+    passes = []
+    monkeypatch.setattr(
+        vocabularies, "read_from_index", lambda *a: passes.append(a) or read_from_index(*a)
+    )
+    fresh = os_backend.PerGeneration(reuse=os_backend._vocabulary_still_serves)
+    monkeypatch.setattr(os_backend, "_vocabularies", fresh)  # as in a new worker
+    assert dict(built.vocabulary()) == dict(read_from_index(client, index).items())
+    assert not passes
+    # An edit's new word: the copy, read moments ago, still serves the next batches ...
+    with locks.writer_lock(), built.batch() as batch:
+        batch.update(document(10, "Lanthanum", "Lanthanum is a rare earth."))
+    assert "lanthanum" not in dict(
+        vocabularies.load(client, store=writing.state_index()).vocabulary.items()
+    )
+    # ... until it is older than VOCABULARY_SECONDS: the next batch keeps it again.
+    monkeypatch.setattr(vocabularies, "VOCABULARY_SECONDS", 0)
+    with locks.writer_lock(), built.batch() as batch:
+        batch.update(document(11, "Cerium", "Cerium too."))
+    again = vocabularies.load(client, store=writing.state_index())
+    assert again.changes == changes + 2 and {"lanthanum", "cerium"} <= set(again.vocabulary.words)
+    # A copy from another index never serves (a rebuild keeps a new one).
+    assert not again.serves("another-index", again.changes)
+
+
 def test_no_cluster_is_unavailable(built, settings):
     hosts = settings.OPENSEARCH_HOSTS
     settings.OPENSEARCH_HOSTS = ["http://127.0.0.1:9"]

@@ -1,0 +1,150 @@
+"""The live index's vocabulary, kept in the cluster for every web worker.
+
+Reading the vocabulary from the index is a pass of terms aggregations over every
+article's words (about 20 s at 250,000 articles), and every worker of every web
+node needed it soon after its start (pinyin, suggestions). So the single writer
+reads it once: after each build, and after edits when the copy kept is older
+than ``VOCABULARY_SECONDS``. It keeps it as one document beside the state
+document (about 1.2 MB compressed for 300,000 words). A reader loads that copy
+when it was read from the live index and is current or recent enough; otherwise
+it reads the index itself, as before.
+"""
+
+import base64
+import logging
+import math
+import time
+import zlib
+from dataclasses import dataclass
+
+from archive.search.vocabulary import Vocabulary
+
+from .client import checked
+
+logger = logging.getLogger(__name__)
+
+VOCABULARY_SECONDS = 300  # the most an edit's new words wait to reach pinyin and suggestions
+VOCABULARY_PARTITION = 20000  # words per terms aggregation while reading the vocabulary
+WORD_FIELDS = ("title_words", "body_words")
+DOCUMENT_ID = "vocabulary"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """The copy kept in the cluster: read from ``index`` after ``changes`` batches."""
+
+    index: str
+    changes: int
+    saved: float  # when it was read (seconds since the epoch, the writer's clock)
+    vocabulary: Vocabulary | None  # None when only the description was loaded
+
+    def serves(self, index: str, changes: int, *, now: float | None = None) -> bool:
+        """Does it stand for the vocabulary of ``index`` after ``changes`` batches?"""
+        age = (now if now is not None else time.time()) - self.saved
+        return self.index == index and (self.changes == changes or age < VOCABULARY_SECONDS)
+
+
+def read_from_index(client, index: str) -> Vocabulary:
+    """Every word of both word fields of ``index`` (or alias) with its article count
+    (the larger of the two): terms aggregations, a partition at a time."""
+    merged: dict[str, int] = {}
+    for field in WORD_FIELDS:
+        for word, count in _field_words(client, index, field):
+            if count > merged.get(word, 0):
+                merged[word] = count
+    return Vocabulary(merged)
+
+
+def _field_words(client, index: str, field: str) -> list[tuple[str, int]]:
+    body = {"size": 0, "aggs": {"n": {"cardinality": {"field": field}}}}
+    estimate = checked(client.search(index=index, body=body))["aggregations"]["n"]["value"]
+    partitions = max(1, math.ceil(estimate * 1.3 / VOCABULARY_PARTITION))
+    while True:
+        words, complete = [], True
+        for partition in range(partitions):
+            terms = {
+                "field": field,
+                "include": {"partition": partition, "num_partitions": partitions},
+                "size": VOCABULARY_PARTITION,
+                "shard_size": VOCABULARY_PARTITION,
+            }
+            body = {"size": 0, "aggs": {"words": {"terms": terms}}}
+            result = checked(client.search(index=index, body=body))["aggregations"]["words"]
+            if result.get("sum_other_doc_count"):  # a partition held more than its size
+                complete = False
+                break
+            words.extend((b["key"], b["doc_count"]) for b in result["buckets"])
+        if complete:
+            return words
+        partitions *= 2
+
+
+def encode(vocabulary: Vocabulary) -> str:
+    lines = "\n".join(f"{word}\t{count}" for word, count in vocabulary.items())
+    return base64.b64encode(zlib.compress(lines.encode("utf-8"), 6)).decode("ascii")
+
+
+def decode(payload: str) -> Vocabulary:
+    counts: dict[str, int] = {}
+    text = zlib.decompress(base64.b64decode(payload)).decode("utf-8")
+    for line in text.split("\n") if text else ():
+        word, _tab, count = line.rpartition("\t")
+        counts[word] = int(count)
+    return Vocabulary(counts)
+
+
+def load(client, *, store: str, words: bool = True) -> Kept | None:
+    """The copy kept in the index ``store`` (without its words unless ``words``), None if
+    there is none or it cannot be read."""
+    try:
+        found = client.get(
+            index=store,
+            id=DOCUMENT_ID,
+            params={} if words else {"_source_excludes": "words"},
+        )
+    except Exception:  # no copy, or no cluster: the caller reads the index itself
+        logger.debug("opensearch: no vocabulary kept", exc_info=True)
+        return None
+    source = found.get("_source") or {}
+    try:
+        return Kept(
+            index=source["index"],
+            changes=int(source["changes"]),
+            saved=float(source["saved"]),
+            vocabulary=decode(source["words"]) if words else None,
+        )
+    except (KeyError, ValueError, zlib.error):
+        logger.warning("opensearch: the vocabulary kept is unreadable; reading the index")
+        return None
+
+
+def keep(client, *, store: str, index: str, changes: int) -> int:
+    """Read the vocabulary of ``index`` and keep it in ``store``; returns its words."""
+    saved = time.time()
+    vocabulary = read_from_index(client, index)
+    body = {"index": index, "changes": changes, "saved": saved, "words": encode(vocabulary)}
+    client.index(index=store, id=DOCUMENT_ID, body=body)
+    return len(vocabulary.words)
+
+
+def keep_quietly(client, *, store: str, index: str, changes: int) -> None:
+    """``keep``, logging instead of raising: readers can always read the index."""
+    started = time.monotonic()
+    try:
+        words = keep(client, store=store, index=index, changes=changes)
+    except Exception:
+        logger.warning("opensearch: could not keep the vocabulary of %s", index, exc_info=True)
+        return
+    logger.info(
+        "opensearch: kept the vocabulary of %s (%d words, %.1f s)",
+        index,
+        words,
+        time.monotonic() - started,
+    )
+
+
+def keep_if_stale(client, *, store: str, index: str, changes: int) -> None:
+    """After a batch: keep the vocabulary again when the copy no longer serves."""
+    kept = load(client, store=store, words=False)
+    if kept is None or not kept.serves(index, changes):
+        keep_quietly(client, store=store, index=index, changes=changes)
