@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 VOCABULARY_SECONDS = 300  # the most an edit's new words wait to reach pinyin and suggestions
 VOCABULARY_PARTITION = 20000  # words per terms aggregation while reading the vocabulary
+KEEP_TIMEOUT = 300  # seconds the writer waits for each aggregation (a busy cluster is slow)
 WORD_FIELDS = ("title_words", "body_words")
 DOCUMENT_ID = "vocabulary"
 
@@ -44,20 +45,23 @@ class Kept:
         return self.index == index and (self.changes == changes or age < VOCABULARY_SECONDS)
 
 
-def read_from_index(client, index: str) -> Vocabulary:
+def read_from_index(client, index: str, *, timeout: float | None = None) -> Vocabulary:
     """Every word of both word fields of ``index`` (or alias) with its article count
-    (the larger of the two): terms aggregations, a partition at a time."""
+    (the larger of the two): terms aggregations, a partition at a time, each waited
+    for ``timeout`` seconds (None: the client's own)."""
     merged: dict[str, int] = {}
     for field in WORD_FIELDS:
-        for word, count in _field_words(client, index, field):
+        for word, count in _field_words(client, index, field, timeout):
             if count > merged.get(word, 0):
                 merged[word] = count
     return Vocabulary(merged)
 
 
-def _field_words(client, index: str, field: str) -> list[tuple[str, int]]:
+def _field_words(client, index: str, field: str, timeout) -> list[tuple[str, int]]:
+    params = {} if timeout is None else {"request_timeout": timeout}
     body = {"size": 0, "aggs": {"n": {"cardinality": {"field": field}}}}
-    estimate = checked(client.search(index=index, body=body))["aggregations"]["n"]["value"]
+    estimate = checked(client.search(index=index, body=body, **params))
+    estimate = estimate["aggregations"]["n"]["value"]
     partitions = max(1, math.ceil(estimate * 1.3 / VOCABULARY_PARTITION))
     while True:
         words, complete = [], True
@@ -69,7 +73,8 @@ def _field_words(client, index: str, field: str) -> list[tuple[str, int]]:
                 "shard_size": VOCABULARY_PARTITION,
             }
             body = {"size": 0, "aggs": {"words": {"terms": terms}}}
-            result = checked(client.search(index=index, body=body))["aggregations"]["words"]
+            result = checked(client.search(index=index, body=body, **params))
+            result = result["aggregations"]["words"]
             if result.get("sum_other_doc_count"):  # a partition held more than its size
                 complete = False
                 break
@@ -121,9 +126,9 @@ def load(client, *, store: str, words: bool = True) -> Kept | None:
 def keep(client, *, store: str, index: str, changes: int) -> int:
     """Read the vocabulary of ``index`` and keep it in ``store``; returns its words."""
     saved = time.time()
-    vocabulary = read_from_index(client, index)
+    vocabulary = read_from_index(client, index, timeout=KEEP_TIMEOUT)
     body = {"index": index, "changes": changes, "saved": saved, "words": encode(vocabulary)}
-    client.index(index=store, id=DOCUMENT_ID, body=body)
+    client.index(index=store, id=DOCUMENT_ID, body=body, request_timeout=KEEP_TIMEOUT)
     return len(vocabulary.words)
 
 

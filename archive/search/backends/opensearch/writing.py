@@ -115,6 +115,22 @@ def _forget_generation() -> None:
 
 
 def _write_state(client, index: str, changes: int) -> None:
+    _ensure_state_index(client)
+    try:
+        _retrying(
+            lambda: client.index(
+                index=state_index(),
+                id=STATE_ID,
+                body={"index": index, "changes": changes},
+                refresh="true",
+            )
+        )
+    finally:
+        _forget_generation()
+
+
+def _ensure_state_index(client) -> None:
+    """The state index (one shard, a copy on every node, nothing of it searchable)."""
     if not client.indices.exists(index=state_index()):
         try:
             client.indices.create(
@@ -127,17 +143,6 @@ def _write_state(client, index: str, changes: int) -> None:
         except TransportError as error:
             if error.error != "resource_already_exists_exception":
                 raise
-    try:
-        _retrying(
-            lambda: client.index(
-                index=state_index(),
-                id=STATE_ID,
-                body={"index": index, "changes": changes},
-                refresh="true",
-            )
-        )
-    finally:
-        _forget_generation()
 
 
 def _retrying(call: Callable, *, seconds: float = RETRY_SECONDS):
@@ -323,16 +328,18 @@ def build_index(
 
 
 def _go_live(client, name: str, written: int) -> None:
-    client.indices.put_settings(
-        index=name,
-        body={
-            "index": {"refresh_interval": "1s", "number_of_replicas": settings.OPENSEARCH_REPLICAS}
-        },
-    )
+    client.indices.put_settings(index=name, body={"index": {"refresh_interval": "1s"}})
     client.indices.refresh(index=name)
     count = client.count(index=name)["count"]
     if count != written:
         raise RuntimeError(f"the new index holds {count} documents, {written} were written")
+    # Once for every web worker, which would each read it soon after starting; before the
+    # replicas are copied, which keeps the cluster busy. It serves once the alias moves.
+    _ensure_state_index(client)
+    vocabularies.keep_quietly(client, store=state_index(), index=name, changes=0)
+    client.indices.put_settings(
+        index=name, body={"index": {"number_of_replicas": settings.OPENSEARCH_REPLICAS}}
+    )
     health = client.cluster.health(
         index=name,
         wait_for_status="green",
@@ -348,8 +355,6 @@ def _go_live(client, name: str, written: int) -> None:
         if old != name:
             _drop(client, old)
     del previous
-    # Once for every web worker, which would each read it soon after starting.
-    vocabularies.keep_quietly(client, store=state_index(), index=name, changes=0)
 
 
 def _swap(client, name: str) -> list[str]:

@@ -202,11 +202,15 @@ def test_workers_load_the_vocabulary_the_writer_kept(built, monkeypatch):
     _engine, index, changes = built.generation()
     kept = vocabularies.load(client, store=writing.state_index())
     assert kept is not None and (kept.index, kept.changes) == (index, changes)
+    mapping = next(iter(client.indices.get_mapping(index=writing.state_index()).values()))
+    assert not mapping["mappings"].get("properties")  # kept, never indexed as text
     # A worker's first read is that one document, not a pass over the index.
     read_from_index = vocabularies.read_from_index
     passes = []
     monkeypatch.setattr(
-        vocabularies, "read_from_index", lambda *a: passes.append(a) or read_from_index(*a)
+        vocabularies,
+        "read_from_index",
+        lambda *a, **k: passes.append(a) or read_from_index(*a, **k),
     )
     fresh = os_backend.PerGeneration(reuse=os_backend._vocabulary_still_serves)
     monkeypatch.setattr(os_backend, "_vocabularies", fresh)  # as in a new worker
