@@ -252,7 +252,7 @@ HEADLINE_ROWS = [
     ("HTTP faceted searches/s (p95 ms)", ("http_search_rps", "http_search_p95_ms")),
     ("HTTP searches/s, query x year x sort (p95 ms)", ("http_varied_rps", "http_varied_p95_ms")),
     (
-        "  same, every version, one client per worker: /s, p50 / p95 ms",
+        "  same (years as date ranges), one client per worker: /s, p50 / p95 ms",
         ("http_unsaturated_rps", "http_unsaturated_p50_ms", "http_unsaturated_p95_ms"),
     ),
     ("HTTP article pages/s, viewed before (cached)", "http_article_rps"),

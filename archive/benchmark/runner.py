@@ -252,9 +252,9 @@ def run_http(*, cfg: BenchConfig, area: Path, var_dir: Path) -> dict:
             result[name] = web.load(
                 port=port, paths=paths, concurrency=cfg.http_concurrency, seconds=cfg.http_seconds
             )
-        # The same varied searches with one client per worker: the latency a reader sees
-        # while the site is not saturated (at ``http_concurrency`` clients, a request
-        # mostly waits for a worker). Other pages of the same queries: cache misses.
+        # Searches like the varied ones with one client per worker: the latency a reader
+        # sees while the site is not saturated (at ``http_concurrency`` clients, a
+        # request mostly waits for a worker); cache misses too.
         result["faceted_search_unsaturated"] = web.load(
             port=port,
             paths=urls.get("searches_unsaturated") or urls["searches"],

@@ -53,15 +53,22 @@ def resolve_urls(*, limit: int) -> dict:
         for sort in ("relevance", "newest", "oldest")
     ]
     rng.shuffle(varied)
-    # The same with every version of each story: results no earlier phase computed.
-    every_version = [f"{url}&versions=all" for url in varied]
-    rng.shuffle(every_version)
+    # The same searches with each year as a date range: the same work, results no
+    # earlier phase computed (the range is another cache key than the year).
+    ranged = [
+        f"{search_path}?"
+        + urlencode({"q": q, "date_from": f"{y}-01-01", "date_to": f"{y}-12-31", "sort": sort})
+        for q in queries
+        for y in years or [2024]
+        for sort in ("relevance", "newest", "oldest")
+    ]
+    rng.shuffle(ranged)
     return {
         "articles": articles,
         "articles_unseen": unseen,
         "searches": searches,
         "searches_varied": varied,
-        "searches_unsaturated": every_version,
+        "searches_unsaturated": ranged,
         "search_path": search_path,
     }
 
