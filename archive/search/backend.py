@@ -82,7 +82,7 @@ class FoundPage:
     stories: int  # the stories they tell, each counted once
     other_versions: dict[int, int]  # shown id -> its story's other matching versions
     counts: FacetCounts
-    months: Counter = field(default_factory=Counter)
+    months: Counter  # the matches by (month or UNDATED, language), for the timeline
 
 
 def page_of(found: Found, *, start: int, size: int | None, grouped: bool) -> FoundPage:

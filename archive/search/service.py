@@ -12,22 +12,20 @@ match, for exports and concordances.
 
 import math
 import threading
-from collections import Counter, OrderedDict
-from dataclasses import dataclass
-
-import numpy as np
+from collections import OrderedDict
+from dataclasses import dataclass, fields
 
 from archive.search import expansion, glossary, query_fields, suggestions
 from archive.search import query as q_mod
 from archive.search.backend import (
     SORTS,
+    FoundPage,
     SearchRequest,
     SearchUnavailable,
     get_backend,
     page_of,
 )
 from archive.search.facet_values import facet_values
-from archive.search.facets import FacetCounts
 from archive.search.hits import build_hits
 from archive.search.params import (
     MAX_PAGE,
@@ -73,19 +71,10 @@ _result_cache: "OrderedDict[tuple, _Core]" = OrderedDict()
 
 
 @dataclass
-class _Core:
-    """What a query costs to compute: every result, or one page of them (``start``)."""
+class _Core(FoundPage):
+    """What a query costs to compute: the engine's results (every one, or one page of
+    them from ``start``; one per story unless "all") and how the query was understood."""
 
-    ids: np.ndarray  # article ids in result order, from result ``start`` (one per story
-    # unless "all")
-    scores: np.ndarray | None  # relevance scores aligned with ``ids``
-    start: int  # the position of ids[0] among the results (0: ``ids`` holds every one)
-    total: int  # every result
-    articles: int  # matching articles, every version counted
-    stories: int  # the stories they tell (each counted once)
-    other_versions: dict[int, int]  # shown id -> other versions of its story among the matches
-    counts: FacetCounts
-    months: Counter  # (month or UNDATED, language) -> matches, for the timeline
     understood: Understood
     runs: set[str]
     words: set[str]
@@ -127,15 +116,7 @@ def _compute(params: SearchParams, backend, window: tuple[int, int] | None) -> _
     if not found.articles and not parsed.empty:
         suggestion = did_you_mean(parsed, backend)
     return _Core(
-        ids=found.ids,
-        scores=found.scores,
-        start=found.start,
-        total=found.total,
-        articles=found.articles,
-        stories=found.stories,
-        other_versions=found.other_versions,
-        counts=found.counts,
-        months=found.months,
+        **{f.name: getattr(found, f.name) for f in fields(FoundPage)},
         understood=understood,
         runs=runs,
         words=words,
