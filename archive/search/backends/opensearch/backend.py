@@ -334,13 +334,13 @@ class OpenSearchBackend(SearchBackend):
 
     def vocabulary(self):
         generation = self.generation()
-        return _vocabularies.get(generation, self._read_vocabulary).items()
+        return _vocabularies.get(generation, lambda: self._read_vocabulary(generation)).items()
 
-    def _read_vocabulary(self) -> "Vocabulary":
-        """The copy the writer keeps in the cluster when it serves the live generation
-        (``vocabularies``), else every word read from the index itself."""
+    def _read_vocabulary(self, generation: tuple) -> "Vocabulary":
+        """The copy the writer keeps in the cluster when it serves ``generation`` (the live
+        one; ``vocabularies``), else every word read from the index itself."""
         client = get_client()
-        _engine, index, changes = self.generation()
+        _engine, index, changes = generation
         kept = vocabularies.load(client, store=writing.state_index())
         if kept is not None and kept.serves(index, changes):
             return kept.vocabulary
