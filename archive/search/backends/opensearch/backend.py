@@ -40,7 +40,6 @@ KEEP_ALIVE = "2m"
 PREFIX_WORDS = 10000  # the most words one prefix lookup reads
 # What a search reads of its response (less JSON to parse for thousands of hits).
 RESPONSE_FIELDS = "hits.total,hits.hits.sort,aggregations,_shards,timed_out"
-PAGE_FIELDS = RESPONSE_FIELDS + ",hits.hits.inner_hits.versions.hits.total"
 # The story count's precision threshold (the cluster's most). The count is an estimate,
 # close but not always exact (one story more of 6,233 at 250k): counting exactly with a
 # terms aggregation took ten times longer (README, "How the cluster holds the archive").
@@ -110,24 +109,16 @@ class OpenSearchBackend(SearchBackend):
     def search_page(
         self, request: SearchRequest, *, start: int, size: int, grouped: bool
     ) -> FoundPage:
-        """One request: the page's hits (the top version of each story when ``grouped``,
-        with how many versions of it match), the articles, stories and facet counts."""
+        """The page's hits (the top version of each story when ``grouped``), the
+        articles, stories and facet counts in one request; when ``grouped``, a second,
+        small one counts the other matching versions of the page's stories."""
         if start + size > MAX_RESULT_WINDOW:  # past what one request reaches
             return super().search_page(request, start=start, size=size, grouped=grouped)
         body, ranked_by_score = _search_body(request, stories=STORY_COUNT_PRECISION)
         body.update({"from": start, "size": size})
         if grouped:
-            body["collapse"] = {"field": "story", "inner_hits": {"name": "versions", "size": 0}}
-        client = get_client()
-        response = reading(
-            lambda: checked(
-                client.search(
-                    index=writing.alias_name(),
-                    body=body,
-                    params={"allow_partial_search_results": "false", "filter_path": PAGE_FIELDS},
-                )
-            )
-        )
+            body["collapse"] = {"field": "story"}
+        response = self._search(body, RESPONSE_FIELDS)
         hits = response["hits"].get("hits", [])
         ids, scores = _ids_and_scores(hits, ranked_by_score)
         articles = response["hits"]["total"]["value"]
@@ -136,10 +127,7 @@ class OpenSearchBackend(SearchBackend):
         stories = min(articles, response["aggregations"]["stories"]["n"]["value"])
         other_versions = {}
         if grouped:
-            for article_id, hit in zip(ids.tolist(), hits, strict=True):
-                versions = hit["inner_hits"]["versions"]["hits"]["total"]["value"]
-                if versions > 1:
-                    other_versions[article_id] = versions - 1
+            other_versions = self._other_versions(body, hits)
             stories = max(stories, start + len(ids))
         return FoundPage(
             ids=ids,
@@ -151,6 +139,46 @@ class OpenSearchBackend(SearchBackend):
             other_versions=other_versions,
             counts=_counts(response["aggregations"]),
             months=_months(response["aggregations"]["months"]),
+        )
+
+    def _other_versions(self, body: dict, hits: list[dict]) -> dict[int, int]:
+        """How many other versions of each hit's story match ``body`` too (hits whose
+        story has no other version are left out).
+
+        One request counting the page's stories among the matches, unscored. The
+        collapse's own ``inner_hits`` would run the whole query again for every hit on
+        the page: at 250k that was most of a page's time in the cluster."""
+        story_of = {h["sort"][-1]: int(h["sort"][-2]) for h in hits if h["sort"][-1] != NO_STORY}
+        if not story_of:
+            return {}
+        matching = [body["query"], {"terms": {"story": sorted(story_of)}}]
+        if "post_filter" in body:
+            matching.append(body["post_filter"])
+        counted = self._search(
+            {
+                "size": 0,
+                "query": {"bool": {"filter": matching}},
+                "aggs": {"versions": {"terms": {"field": "story", "size": len(story_of)}}},
+            },
+            "aggregations,_shards,timed_out",
+        )
+        return {
+            story_of[bucket["key"]]: bucket["doc_count"] - 1
+            for bucket in counted["aggregations"]["versions"]["buckets"]
+            if bucket["doc_count"] > 1 and bucket["key"] in story_of
+        }
+
+    def _search(self, body: dict, filter_path: str) -> dict:
+        """One complete search of the live index (``SearchUnavailable`` otherwise)."""
+        client = get_client()
+        return reading(
+            lambda: checked(
+                client.search(
+                    index=writing.alias_name(),
+                    body=body,
+                    params={"allow_partial_search_results": "false", "filter_path": filter_path},
+                )
+            )
         )
 
     def _every_hit(self, body: dict) -> tuple[list[dict], dict]:
