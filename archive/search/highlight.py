@@ -5,6 +5,7 @@ back to the original characters, and only our own ``<mark>`` tags are live HTML.
 """
 
 import re
+from functools import lru_cache
 from html import escape
 
 from archive.text import fold_with_map, stem
@@ -15,17 +16,27 @@ SNIPPET_CHARS = 180
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
+@lru_cache(maxsize=256)
+def _words_starting_with(initials: str) -> re.Pattern:
+    """Whole Latin words whose first character is one of ``initials``."""
+    return re.compile(f"(?<![A-Za-z0-9])[{re.escape(initials)}][A-Za-z0-9]*")
+
+
 def _word_spans(folded: str, stems: set[str]) -> list[tuple[int, int]]:
     """Spans of the Latin words whose stem is one of ``stems``.
 
-    Each distinct word is stemmed once; a second scan finds only those that match.
+    Porter keeps a word's first character (only "s" stems to nothing), so only
+    the words that begin as some stem does are stemmed: a long article has
+    thousands of words and a query a few stems.
     """
-    matching = [word for word in set(_ASCII_WORD.findall(folded)) if stem(word) in stems]
-    if not matching:
-        return []
-    alternatives = "|".join(sorted(map(re.escape, matching), key=len, reverse=True))
-    pattern = re.compile(f"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
-    return [match.span() for match in pattern.finditer(folded)]
+    if "" in stems:
+        candidates = _ASCII_WORD
+    else:
+        initials = "".join(sorted({s[0] for s in stems if s[0].isascii() and s[0].isalnum()}))
+        if not initials:
+            return []
+        candidates = _words_starting_with(initials)
+    return [match.span() for match in candidates.finditer(folded) if stem(match[0]) in stems]
 
 
 def _spans(folded: str, runs: set[str], words: set[str]) -> list[tuple[int, int]]:

@@ -1,9 +1,12 @@
 """Snippets mark matches in the original script and escape everything else."""
 
+import re
+
 import pytest
 
 from archive.models import Language
 from archive.search.highlight import highlight, snippet
+from archive.text import stem
 from tests.factories import make_article
 from tests.search_helpers import run
 
@@ -56,3 +59,20 @@ def test_highlight_marks_whole_inflected_words_only():
     assert html == (
         "<mark>Rates</mark> rose at a separate <mark>rate</mark>; rated2 and <mark>rate</mark>."
     )
+
+
+@pytest.mark.parametrize(
+    "query_word", ["citizens", "ties", "is", "happy", "2019", "yearly", "s", "e-mail"]
+)
+def test_every_inflection_of_a_query_word_is_marked_however_it_begins(query_word):
+    """A word is marked exactly when its stem is one of the query's stems."""
+    text = (
+        "Cities and citizens; the city's citizen. Ties: tied, tie, tying. It is his."
+        " Happy, happier, happiness, happily. 2019, 2019s. Years, yearly, year."
+        " S s's e-mail emails mail."
+    )
+    stems = {stem(part) for part in query_word.split("-")}
+    expected = [w for w in re.findall(r"[A-Za-z0-9]+", text) if stem(w.lower()) in stems]
+    marked = re.findall(r"<mark>([^<]*)</mark>", highlight(text, set(), stems))
+    assert marked == expected
+    assert marked
