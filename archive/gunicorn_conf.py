@@ -40,9 +40,11 @@ def when_ready(server) -> None:
 
 def post_worker_init(worker) -> None:
     """Open the index and load facet columns in each new worker before it takes requests."""
+    from archive import long_lived
     from archive.search.service import warm_up
 
     warm_up()
+    long_lived.start_serving()
 
 
 def on_exit(server) -> None:

@@ -10,6 +10,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from archive import long_lived
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "archive.settings")
 
 application = get_wsgi_application()
@@ -25,3 +27,4 @@ def _warm_up() -> None:
 
 
 _warm_up()
+long_lived.start_serving()  # in the master, before the fork

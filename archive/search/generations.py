@@ -4,6 +4,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from archive import long_lived
+
 # May a value computed for generation ``held`` ``age`` seconds ago serve ``wanted``?
 Reuse = Callable[[tuple, tuple, float], bool]
 
@@ -40,6 +42,7 @@ class PerGeneration:
             value = compute()
             with self._lock:
                 self._held = (key, time.monotonic(), value)
+        long_lived.table_built()
         return value
 
     def _usable(self, key: tuple) -> tuple | None:

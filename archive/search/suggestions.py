@@ -37,6 +37,7 @@ from django.db import connections
 from django.urls import reverse
 from django.utils.translation import get_language
 
+from archive import long_lived
 from archive.models import Article, Source, Tag, topic_label
 from archive.search import pinyin
 from archive.search.backend import SearchBackend, SearchRequest, get_backend
@@ -526,6 +527,7 @@ class _Live:
         built = Tables(backend, generation)
         with self._lock:
             self._tables = built
+        long_lived.table_built()
         return built
 
     def _build_in_background(self, backend: SearchBackend, generation: tuple) -> None:
