@@ -230,3 +230,14 @@ def test_home_without_an_index_still_renders(client, db):
     response = client.get("/")
     assert response.status_code == 200
     assert 'class="timeline"' not in response.content.decode()
+
+
+def test_counts_are_written_as_the_interface_language_writes_numbers():
+    from django.utils import translation
+
+    from archive.web.charts import count_writer
+
+    with translation.override("en"):
+        assert count_writer()(1234567) == "1,234,567"
+    with translation.override("zh-hans"):
+        assert count_writer()(1234567) == "1234567"
