@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from archive.slug_urls import slug_url
+
 
 class Language(models.TextChoices):
     SIMPLIFIED = "zh-Hans", _("Chinese (simplified)")
@@ -59,7 +61,7 @@ class Source(Mergeable, models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("source_detail", kwargs={"slug": self.slug})
+        return slug_url("source_detail", self.slug)
 
 
 class Tag(Mergeable, models.Model):
@@ -93,7 +95,7 @@ class Tag(Mergeable, models.Model):
         return f"{self.name_zh} / {self.name_en}" if self.name_en else self.name_zh
 
     def get_absolute_url(self) -> str:
-        return reverse("tag_detail", kwargs={"slug": self.slug})
+        return slug_url("tag_detail", self.slug)
 
     def name_for(self, language: str | None = None) -> str:
         """The name readers of ``language`` see (default: the active interface language).
