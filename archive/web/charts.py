@@ -109,7 +109,7 @@ class TimelineChart:
     # page draws up to a few dozen bars, and the template language took 5 ms for them.
     @property
     def bars_svg(self) -> SafeString:
-        return SafeString("".join(bar.svg(self.baseline) for bar in self.bars))
+        return format_html_join("", "{}", ((bar.svg(self.baseline),) for bar in self.bars))
 
     @property
     def table_rows(self) -> SafeString:
