@@ -44,6 +44,11 @@ def headline(entry: dict) -> dict:
         "index_mb_s": _get(ours, "index", "mb_per_s"),
         "index_peak_mb": _get(ours, "index", "peak_rss_mb"),
         "index_size_mb": _get(ours, "index", "index_mb"),
+        "index_replicas_s": _get(ours, "index", "replicas_seconds"),
+        "jvm_rss_mb": " / ".join(
+            f"{mb:,.0f}" for mb in (_get(ours, "cluster_rss_mb", default={}) or {}).values()
+        )
+        or None,
         "import_plus_index_s": _get(ours, "import_plus_index_seconds"),
         "import_cpu_s": _get(ours, "import", "cpu_seconds"),
         "index_cpu_s": _get(ours, "index", "cpu_seconds"),
@@ -230,6 +235,7 @@ HEADLINE_ROWS = [
     ),
     ("peak RSS import / index, MB", ("import_peak_mb", "index_peak_mb")),
     ("index size, MB", "index_size_mb"),
+    ("  replicas copied after the build, s (cluster)", "index_replicas_s"),
     ("search plain p95, ms", "plain_p95_ms"),
     (
         "search faceted+highlighted p50 / p95 / p99, ms",
@@ -259,6 +265,7 @@ HEADLINE_ROWS = [
     ("HTTP article pages/s, first views", "http_article_first_rps"),
     ("HTTP errors", "http_errors"),
     ("start-up to first search, s", "startup_first_search_s"),
+    ("JVM RSS per node, MB (cluster)", "jvm_rss_mb"),
     ("FTS5 build docs/s", "fts5_build_docs_s"),
     ("FTS5 faceted+highlighted p95, ms", "fts5_faceted_p95_ms"),
     ("Tantivy build docs/s", "tantivy_build_docs_s"),

@@ -166,6 +166,11 @@ def _index_and_search(
     if not step.ok:
         result["error"] = "rebuild_index failed; search steps skipped"
         return result
+    if cfg.engine == "opensearch":
+        # The new index goes live before its replicas are copied (a 250k copy takes
+        # minutes and loads both nodes): search is measured on a settled cluster.
+        cfg.log("  waiting for the replicas (cluster green)")
+        result["index"]["replicas_seconds"] = seconds_to_green(env["OPENSEARCH_INDEX_PREFIX"])
 
     cfg.log("  search() in-process")
     result["search"] = _worker(
@@ -198,6 +203,27 @@ def cluster_index_mb(prefix: str) -> float | None:
     except OSError:
         return None
     return round(sum(int(i["pri.store.size"]) for i in indexes) / 1e6, 1)
+
+
+def seconds_to_green(prefix: str, *, limit_s: int = 1800) -> float | None:
+    """Seconds until every replica of the ``prefix`` indexes is started (None: not in time)."""
+    from urllib.request import urlopen
+
+    from django.conf import settings
+
+    url = (
+        f"{settings.OPENSEARCH_HOSTS[0]}/_cluster/health/{prefix}-*"
+        f"?wait_for_status=green&timeout={limit_s}s"
+    )
+    started = time.perf_counter()
+    try:
+        with urlopen(url, timeout=limit_s + 30) as response:
+            health = json.load(response)
+    except OSError:
+        return None
+    if health.get("status") != "green":
+        return None
+    return round(time.perf_counter() - started, 1)
 
 
 def cluster_rss_mb(base_dir: Path) -> dict[str, float]:
