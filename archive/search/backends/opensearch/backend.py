@@ -165,20 +165,17 @@ class OpenSearchBackend(SearchBackend):
         return {
             story_of[bucket["key"]]: bucket["doc_count"] - 1
             for bucket in counted["aggregations"]["versions"]["buckets"]
-            if bucket["doc_count"] > 1 and bucket["key"] in story_of
+            if bucket["doc_count"] > 1
         }
 
-    def _search(self, body: dict, filter_path: str) -> dict:
+    def _search(self, body: dict, filter_path: str | None = None) -> dict:
         """One complete search of the live index (``SearchUnavailable`` otherwise)."""
         client = get_client()
+        params = {"allow_partial_search_results": "false"}
+        if filter_path:
+            params["filter_path"] = filter_path
         return reading(
-            lambda: checked(
-                client.search(
-                    index=writing.alias_name(),
-                    body=body,
-                    params={"allow_partial_search_results": "false", "filter_path": filter_path},
-                )
-            )
+            lambda: checked(client.search(index=writing.alias_name(), body=body, params=params))
         )
 
     def _every_hit(self, body: dict) -> tuple[list[dict], dict]:
@@ -241,9 +238,7 @@ class OpenSearchBackend(SearchBackend):
             "size": limit,
             "_source": False,
         }
-        response = reading(
-            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
-        )
+        response = self._search(body)
         return [int(h["_id"]) for h in response["hits"]["hits"]]
 
     def _body_frequencies(self, words: list[str], *, article_id: int, total: int) -> dict:
@@ -285,9 +280,7 @@ class OpenSearchBackend(SearchBackend):
             "size": 0,
             "aggs": {field: {"filter": {"term": {field: term(word)}}} for field in WORD_FIELDS},
         }
-        response = reading(
-            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
-        )
+        response = self._search(body)
         # The larger of title and body, as the embedded engine counts.
         return max(response["aggregations"][field]["doc_count"] for field in WORD_FIELDS)
 
@@ -314,9 +307,7 @@ class OpenSearchBackend(SearchBackend):
                 }
             },
         }
-        response = reading(
-            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
-        )
+        response = self._search(body)
         if response["aggregations"]["itself"]["doc_count"]:
             return [word]
         options = [
@@ -349,9 +340,7 @@ class OpenSearchBackend(SearchBackend):
                 for field in WORD_FIELDS
             },
         }
-        response = reading(
-            lambda: checked(get_client().search(index=writing.alias_name(), body=body))
-        )
+        response = self._search(body)
         merged: dict[str, int] = {}
         for field in WORD_FIELDS:
             for bucket in response["aggregations"][field]["buckets"]:
