@@ -190,38 +190,35 @@ def _index_and_search(
     return result
 
 
-def cluster_index_mb(prefix: str) -> float | None:
-    """Size of the live index's primary shards on the cluster (replicas double it)."""
+def _cluster_json(path: str, *, timeout: float):
+    """The local cluster's JSON answer to GET ``path`` (None if it cannot answer)."""
     from urllib.request import urlopen
 
     from django.conf import settings
 
-    url = f"{settings.OPENSEARCH_HOSTS[0]}/_cat/indices/{prefix}-articles*?format=json&bytes=b"
     try:
-        with urlopen(url, timeout=10) as response:
-            indexes = json.load(response)
+        with urlopen(f"{settings.OPENSEARCH_HOSTS[0]}{path}", timeout=timeout) as response:
+            return json.load(response)
     except OSError:
+        return None
+
+
+def cluster_index_mb(prefix: str) -> float | None:
+    """Size of the live index's primary shards on the cluster (replicas double it)."""
+    indexes = _cluster_json(f"/_cat/indices/{prefix}-articles*?format=json&bytes=b", timeout=10)
+    if indexes is None:
         return None
     return round(sum(int(i["pri.store.size"]) for i in indexes) / 1e6, 1)
 
 
 def seconds_to_green(prefix: str, *, limit_s: int = 1800) -> float | None:
     """Seconds until every replica of the ``prefix`` indexes is started (None: not in time)."""
-    from urllib.request import urlopen
-
-    from django.conf import settings
-
-    url = (
-        f"{settings.OPENSEARCH_HOSTS[0]}/_cluster/health/{prefix}-*"
-        f"?wait_for_status=green&timeout={limit_s}s"
-    )
     started = time.perf_counter()
-    try:
-        with urlopen(url, timeout=limit_s + 30) as response:
-            health = json.load(response)
-    except OSError:
-        return None
-    if health.get("status") != "green":
+    health = _cluster_json(
+        f"/_cluster/health/{prefix}-*?wait_for_status=green&timeout={limit_s}s",
+        timeout=limit_s + 30,
+    )
+    if not health or health.get("status") != "green":
         return None
     return round(time.perf_counter() - started, 1)
 

@@ -22,11 +22,17 @@ def test_search_waits_until_every_replica_of_the_new_index_is_copied(settings):
         call_command("rebuild_index", "--noinput", stdout=StringIO())
         waited = seconds_to_green(prefix)
         health = get_client().cluster.health(index=f"{prefix}-articles-*")
+        # A replica more than the two nodes can hold: never green, so not "waited".
+        get_client().indices.put_settings(
+            index=f"{prefix}-articles-*", body={"index": {"number_of_replicas": 2}}
+        )
+        never = seconds_to_green(prefix, limit_s=1)
     assert waited is not None and waited >= 0
     assert health["status"] == "green"
     assert health["active_shards"] == health["active_primary_shards"] * (
         1 + settings.OPENSEARCH_REPLICAS
     )
+    assert never is None
 
 
 def test_the_report_shows_the_replica_copy_and_each_node_s_memory():
