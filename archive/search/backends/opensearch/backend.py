@@ -98,11 +98,12 @@ class OpenSearchBackend(SearchBackend):
         body["size"] = 0 if request.counts_only else PAGE
         hits, response = reading(lambda: self._every_hit(body))
         ids, scores = _ids_and_scores(hits, ranked_by_score)
+        counts = compile.counted(response["aggregations"])
         return Found(
             ids=ids,
             scores=scores,
-            counts=_counts(response["aggregations"]),
-            months=_months(response["aggregations"]["months"]),
+            counts=_counts(counts),
+            months=_months(counts["months"]),
             stories=_stories(hits),
         )
 
@@ -124,7 +125,8 @@ class OpenSearchBackend(SearchBackend):
         articles = response["hits"]["total"]["value"]
         # The estimate never says fewer stories than there are versions on the page,
         # nor more than there are articles.
-        stories = min(articles, response["aggregations"]["stories"]["n"]["value"])
+        counts = compile.counted(response["aggregations"])
+        stories = min(articles, counts["stories"]["value"])
         other_versions = {}
         if grouped:
             other_versions = self._other_versions(body, hits)
@@ -137,8 +139,8 @@ class OpenSearchBackend(SearchBackend):
             articles=articles,
             stories=stories,
             other_versions=other_versions,
-            counts=_counts(response["aggregations"]),
-            months=_months(response["aggregations"]["months"]),
+            counts=_counts(counts),
+            months=_months(counts["months"]),
         )
 
     def _other_versions(self, body: dict, hits: list[dict]) -> dict[int, int]:
@@ -424,21 +426,23 @@ _vocabularies = PerGeneration(reuse=_vocabulary_still_serves)
 
 def _search_body(request: SearchRequest, *, stories: int | None = None) -> tuple[dict, bool]:
     """The request body of ``request`` without its size (``stories``: counting the
-    stories too, ``compile.aggregations``), and whether it ranks by score."""
+    stories too, ``compile.counting``), and whether it ranks by score."""
     query, ranked = compile.search_query(request.query)
-    post_filter, aggs = compile.aggregations(request.filters, stories=stories)
+    counting = compile.counting(request.filters, stories=stories)
+    if counting.query_filter is not None:
+        query = {"bool": {"must": [query], "filter": [counting.query_filter]}}
     sort = request.sort if ranked or request.sort != "relevance" else "newest"
     body = {
         "query": query,
-        "aggs": aggs,
+        "aggs": counting.aggs,
         "sort": SORT_ORDERS[sort],
         "track_total_hits": True,
         # No fetch phase: a hit's id and story are its last two sort values.
         "_source": False,
         "stored_fields": "_none_",
     }
-    if post_filter is not None:
-        body["post_filter"] = post_filter
+    if counting.post_filter is not None:
+        body["post_filter"] = counting.post_filter
     return body, sort == "relevance"
 
 
@@ -452,12 +456,13 @@ def _ids_and_scores(hits: list[dict], ranked_by_score: bool):
 
 
 def _buckets(aggregation: dict) -> Counter:
-    return Counter({b["key"]: b["doc_count"] for b in aggregation["values"]["buckets"]})
+    return Counter({b["key"]: b["doc_count"] for b in aggregation["buckets"]})
 
 
-def _counts(aggregations: dict) -> dict[str, Counter]:
-    counts = {facet.name: _buckets(aggregations[f"facet_{facet.name}"]) for facet in VALUE_FACETS}
-    counts["date"] = _buckets(aggregations["facet_date"])
+def _counts(counted: dict) -> dict[str, Counter]:
+    """Facet counts from ``compile.counted``'s answer."""
+    counts = {facet.name: _buckets(counted[f"facet_{facet.name}"]) for facet in VALUE_FACETS}
+    counts["date"] = _buckets(counted["facet_date"])
     return counts
 
 
@@ -465,7 +470,7 @@ def _months(aggregation: dict) -> Counter:
     return Counter(
         {
             (month["key"], language["key"]): language["doc_count"]
-            for month in aggregation["values"]["buckets"]
+            for month in aggregation["buckets"]
             for language in month["languages"]["buckets"]
         }
     )

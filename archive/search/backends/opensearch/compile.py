@@ -9,8 +9,12 @@ fields only; proximity is an unordered ``span_near`` of the pieces (characters
 for Chinese, words for English); a prefix is an OR of the words it was expanded to.
 
 Facet filters become a ``post_filter``, so each facet's counts (a filtered
-aggregation) can leave its own filter out, as ``columns.filter_and_count`` does.
+aggregation) can leave its own filter out, as ``columns.filter_and_count`` does
+(``counting``).
 """
+
+import json
+from dataclasses import dataclass
 
 from archive.search.documents import UNDATED
 from archive.search.facets import BY_NAME, VALUE_FACETS, Filters
@@ -247,29 +251,72 @@ def _terms(field: str, size: int = FACET_SIZE) -> dict:
     return {"terms": {"field": field, "size": size, "shard_size": size}}
 
 
-def aggregations(f: Filters, *, stories: int | None = None) -> tuple[dict | None, dict]:
-    """(post_filter, aggregations): each facet counted over what the *other* filters pass,
-    and the matches after every filter by month and language (the timeline) and, with
-    ``stories`` (the count's precision threshold), the stories they tell."""
+@dataclass(frozen=True)
+class Counting:
+    """How a search asks for its filters and counts.
+
+    A filter that every count keeps (the date range: no facet leaves it out) joins the
+    query as a non-scoring clause, so the cluster never visits what it excludes. The
+    facet filters are a ``post_filter`` (hits) and filtered aggregations (counts):
+    counts under the same filter share one filter aggregation, so the filter is
+    evaluated once per match, not once per count; counts without one are not wrapped.
+    """
+
+    query_filter: dict | None
+    post_filter: dict | None
+    aggs: dict
+
+
+def counting(f: Filters, *, stories: int | None = None) -> Counting:
+    """Each facet counted over what the *other* filters pass, and the matches after every
+    filter by month and language (the timeline) and, with ``stories`` (the count's
+    precision threshold), the stories they tell; read the answer with ``counted``."""
     groups = filter_groups(f)
-    aggs: dict = {}
+    range_filter = groups.pop("range", None)
+    counts: dict[str, tuple[dict, dict]] = {}  # name -> (filter, aggregation)
     for facet in VALUE_FACETS:
-        aggs[f"facet_{facet.name}"] = {
-            "filter": _among(groups, facet.name),
-            "aggs": {"values": _terms(facet.field)},
-        }
+        counts[f"facet_{facet.name}"] = (_among(groups, facet.name), _terms(facet.field))
     date_filter = _among(groups, "date")
     if f.year and f.year != UNDATED:  # months of the selected year
         date_filter = {"bool": {"filter": [date_filter, {"term": {"year": f.year}}]}}
-        date_values = _terms("month")
+        counts["facet_date"] = (date_filter, _terms("month"))
     else:
-        date_values = _terms("year")
-    aggs["facet_date"] = {"filter": date_filter, "aggs": {"values": date_values}}
-    aggs["months"] = {
-        "filter": _among(groups),
-        "aggs": {"values": {**_terms("month"), "aggs": {"languages": _terms("language", 1000)}}},
-    }
+        counts["facet_date"] = (date_filter, _terms("year"))
+    languages = {"languages": _terms("language", 1000)}
+    counts["months"] = (_among(groups), {**_terms("month"), "aggs": languages})
     if stories:
         cardinality = {"field": "story", "precision_threshold": stories}
-        aggs["stories"] = {"filter": _among(groups), "aggs": {"n": {"cardinality": cardinality}}}
-    return (_among(groups) if groups else None), aggs
+        counts["stories"] = (_among(groups), {"cardinality": cardinality})
+    return Counting(
+        query_filter=range_filter,
+        post_filter=_among(groups) if groups else None,
+        aggs=_sharing_filters(counts),
+    )
+
+
+FILTERED = "where_"  # the name of a filter aggregation shared by several counts
+
+
+def _sharing_filters(counts: dict[str, tuple[dict, dict]]) -> dict:
+    aggs: dict = {}
+    shared: dict[str, dict] = {}
+    for name, (where, aggregation) in counts.items():
+        if where == MATCH_ALL:
+            aggs[name] = aggregation
+            continue
+        key = json.dumps(where, sort_keys=True)
+        shared.setdefault(key, {"filter": where, "aggs": {}})["aggs"][name] = aggregation
+    for number, bucket in enumerate(shared.values()):
+        aggs[f"{FILTERED}{number}"] = bucket
+    return aggs
+
+
+def counted(aggregations: dict) -> dict:
+    """The answer to ``counting``'s aggregations by count name, wherever each was."""
+    result = {}
+    for name, value in aggregations.items():
+        if name.startswith(FILTERED):
+            result.update((k, v) for k, v in value.items() if k != "doc_count")
+        else:
+            result[name] = value
+    return result

@@ -4,9 +4,11 @@ answered with identical article sets, facet counts and timelines (ranking may di
 """
 
 import dataclasses
+import datetime as dt
 import gzip
 import itertools
 import time
+from collections import Counter
 
 import pytest
 from django.conf import settings
@@ -14,6 +16,7 @@ from django.core.management import call_command
 
 from archive.search import service
 from archive.search.backends.opensearch.client import get_client
+from archive.search.documents import UNDATED
 from archive.search.indexer import rebuild
 from archive.search.params import SearchParams
 from tests.search.backends.opensearch.support import opensearch_site
@@ -93,7 +96,7 @@ def _answers(cases, timings: list[float]) -> dict:
     return answers
 
 
-def _cases(sources: list[str], topics: list[str]) -> list[tuple[str, SearchParams]]:
+def _cases(sources: list[str], topics: list[str], year: int) -> list[tuple[str, SearchParams]]:
     cases = [(q, SearchParams(q=q, versions="all")) for q in QUERIES]
     filtered = [
         ("source", SearchParams(q="", sources=sources[:1], versions="all")),
@@ -105,6 +108,9 @@ def _cases(sources: list[str], topics: list[str]) -> list[tuple[str, SearchParam
         ("undated", SearchParams(q="", year=0, versions="all")),
         ("all, newest", SearchParams(q="", sort="newest", versions="all")),
         ("source and language", SearchParams(q="", sources=sources[:1], languages=["zh-Hans"], versions="all")),
+        ("date range", SearchParams(q="oil", date_from=dt.date(1987, 3, 1), date_to=dt.date(1987, 3, 31), versions="all")),
+        ("range and source", SearchParams(q="", sources=sources[:2], date_from=dt.date(1987, 3, 1), date_to=dt.date(2023, 6, 30), versions="all")),
+        ("year and topic", SearchParams(q="", topics=topics[:1], year=year, versions="all")),
     ]  # fmt: skip
     return cases + filtered
 
@@ -122,7 +128,9 @@ def test_both_engines_find_the_same_articles_with_the_same_counts(tmp_path, sett
     _generation, everything = service.find(SearchParams(versions="all"))
     sources = [s for s, _n in everything.counts["source"].most_common(3) if s]
     topics = [t for t, _n in everything.counts["topic"].most_common(3)]
-    cases = _cases(sources, topics)
+    dated = Counter(everything.counts["date"])
+    dated.pop(UNDATED, None)
+    cases = _cases(sources, topics, int(dated.most_common(1)[0][0]))
     embedded_times, cluster_times = [], []
     embedded = _answers(cases, embedded_times)
     with opensearch_site(settings) as prefix:
@@ -160,5 +168,7 @@ def test_both_engines_find_the_same_articles_with_the_same_counts(tmp_path, sett
     assert len(cases) >= 40
     assert not differing
     assert all(embedded[q][0] for q in ("经济", "臺灣", "港", "prices", "oil NEAR/3 prices"))
+    # Filters that every count keeps (the date range) and filters some leave out.
+    assert all(embedded[c][0] for c in ("date range", "range and source", "year and topic"))
     # Some queries match several versions of a story, so grouping is tested.
     assert any(other for _i, _c, _m, (_t, _a, _s, _p, other) in embedded.values())
