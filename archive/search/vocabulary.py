@@ -17,6 +17,11 @@ class Vocabulary:
     def items(self):
         return zip(self.words, self.counts.tolist(), strict=True)
 
+    def count(self, word: str) -> int:
+        """The articles holding ``word`` (0 for a word not in the index)."""
+        at = bisect.bisect_left(self.words, word)
+        return int(self.counts[at]) if at < len(self.words) and self.words[at] == word else 0
+
     def with_prefix(self, prefix: str, *, limit: int) -> tuple[list[tuple[str, int]], int]:
         """The ``limit`` words starting with ``prefix`` held by most articles, and how many."""
         start = bisect.bisect_left(self.words, prefix)

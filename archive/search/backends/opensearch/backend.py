@@ -278,6 +278,9 @@ class OpenSearchBackend(SearchBackend):
         return in_index
 
     def word_frequency(self, word: str) -> int:
+        vocabulary = _vocabularies.peek(self.generation())  # read already: no request
+        if vocabulary is not None:
+            return vocabulary.count(term(word))
         body = {
             "size": 0,
             "aggs": {field: {"filter": {"term": {field: term(word)}}} for field in WORD_FIELDS},

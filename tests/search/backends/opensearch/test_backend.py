@@ -184,15 +184,22 @@ def test_a_busy_cluster_is_retried_and_a_refusal_keeps_the_batch(built, monkeypa
     assert _ids(built, "钕铁硼") == [9]
 
 
-def test_words_prefixes_and_spelling(built):
+def test_words_prefixes_and_spelling(built, monkeypatch):
     assert built.words_with_prefix("magnet", limit=5) == ([("magnet", 2)], 1)
     assert built.word_frequency("稀土") == 4  # in 4 titles and in 4 bodies (the larger)
     assert built.similar_words("magnot", max_distance=1) == ["magnet"]
     assert built.similar_words("稀土", max_distance=1) == ["稀土"]
     vocabulary = dict(built.vocabulary())
     assert vocabulary["magnet"] == 2 and vocabulary["稀土"] == 4
-    # Once read, prefixes come from the same generation's vocabulary.
+
+    # Once read, prefixes and word counts come from the same generation's vocabulary,
+    # without a request to the cluster.
+    def no_request(*args, **kwargs):
+        raise AssertionError("asked the cluster")
+
+    monkeypatch.setattr(built, "_search", no_request)
     assert built.words_with_prefix("稀", limit=1) == ([("稀土", 4)], 1)
+    assert built.word_frequency("稀土") == 4 and built.word_frequency("nowhere") == 0
 
 
 def test_workers_load_the_vocabulary_the_writer_kept(built, monkeypatch):
