@@ -11,7 +11,6 @@ complete as the first. An unreachable cluster, a missing index or shards that di
 """
 
 import logging
-from collections import Counter
 
 import numpy as np
 
@@ -22,13 +21,12 @@ from archive.search.backend import (
     SearchRequest,
     SearchUnavailable,
 )
-from archive.search.facets import VALUE_FACETS
 from archive.search.generations import PerGeneration
 from archive.search.related import distinctive_terms
 from archive.search.vocabulary import Vocabulary
 from archive.text import ANALYSIS_VERSION, fold, segment, stem
 
-from . import compile, vocabularies, writing
+from . import compile, counts, vocabularies, writing
 from .client import checked, get_client, reading
 from .mapping import MAX_RESULT_WINDOW, SCHEMA_VERSION, term, terms_text
 from .vocabularies import VOCABULARY_SECONDS, WORD_FIELDS
@@ -94,16 +92,16 @@ class OpenSearchBackend(SearchBackend):
     pages_itself = True
 
     def search(self, request: SearchRequest) -> Found:
-        body, ranked_by_score = _search_body(request)
+        body, counting, ranked_by_score = _search_body(request)
         body["size"] = 0 if request.counts_only else PAGE
         hits, response = reading(lambda: self._every_hit(body))
         ids, scores = _ids_and_scores(hits, ranked_by_score)
-        counts = compile.counted(response["aggregations"])
+        counted = counting.read(response["aggregations"])
         return Found(
             ids=ids,
             scores=scores,
-            counts=_counts(counts),
-            months=_months(counts["months"]),
+            counts=counted.counts,
+            months=counted.months,
             stories=_stories(hits),
         )
 
@@ -115,7 +113,7 @@ class OpenSearchBackend(SearchBackend):
         small one counts the other matching versions of the page's stories."""
         if start + size > MAX_RESULT_WINDOW:  # past what one request reaches
             return super().search_page(request, start=start, size=size, grouped=grouped)
-        body, ranked_by_score = _search_body(request, stories=STORY_COUNT_PRECISION)
+        body, counting, ranked_by_score = _search_body(request, stories=STORY_COUNT_PRECISION)
         body.update({"from": start, "size": size})
         if grouped:
             body["collapse"] = {"field": "story"}
@@ -125,8 +123,8 @@ class OpenSearchBackend(SearchBackend):
         articles = response["hits"]["total"]["value"]
         # The estimate never says fewer stories than there are versions on the page,
         # nor more than there are articles.
-        counts = compile.counted(response["aggregations"])
-        stories = min(articles, counts["stories"]["value"])
+        counted = counting.read(response["aggregations"])
+        stories = min(articles, counted.stories)
         other_versions = {}
         if grouped:
             other_versions = self._other_versions(body, hits)
@@ -139,8 +137,8 @@ class OpenSearchBackend(SearchBackend):
             articles=articles,
             stories=stories,
             other_versions=other_versions,
-            counts=_counts(counts),
-            months=_months(counts["months"]),
+            counts=counted.counts,
+            months=counted.months,
         )
 
     def _other_versions(self, body: dict, hits: list[dict]) -> dict[int, int]:
@@ -270,10 +268,10 @@ class OpenSearchBackend(SearchBackend):
         vector = response.get("term_vectors", {}).get("body") or {}
         in_shard = (vector.get("field_statistics") or {}).get("doc_count") or 0
         scale = total / in_shard if in_shard else 1.0
-        counts = {t: s.get("doc_freq", 0) for t, s in (vector.get("terms") or {}).items()}
+        in_shard_counts = {t: s.get("doc_freq", 0) for t, s in (vector.get("terms") or {}).items()}
         in_index = {}
         for word in words:
-            in_shard_count = counts.get(term(word), 0)
+            in_shard_count = in_shard_counts.get(term(word), 0)
             in_index[word] = 1 + round((in_shard_count - 1) * scale) if in_shard_count else 0
         return in_index
 
@@ -427,11 +425,13 @@ def _vocabulary_still_serves(held: tuple, wanted: tuple, age: float) -> bool:
 _vocabularies = PerGeneration(reuse=_vocabulary_still_serves)
 
 
-def _search_body(request: SearchRequest, *, stories: int | None = None) -> tuple[dict, bool]:
+def _search_body(
+    request: SearchRequest, *, stories: int | None = None
+) -> tuple[dict, counts.Counting, bool]:
     """The request body of ``request`` without its size (``stories``: counting the
-    stories too, ``compile.counting``), and whether it ranks by score."""
+    stories too), how to read its counts, and whether it ranks by score."""
     query, ranked = compile.search_query(request.query)
-    counting = compile.counting(request.filters, stories=stories)
+    counting = counts.counting(request.filters, stories=stories)
     if counting.query_filter is not None:
         query = {"bool": {"must": [query], "filter": [counting.query_filter]}}
     sort = request.sort if ranked or request.sort != "relevance" else "newest"
@@ -446,7 +446,7 @@ def _search_body(request: SearchRequest, *, stories: int | None = None) -> tuple
     }
     if counting.post_filter is not None:
         body["post_filter"] = counting.post_filter
-    return body, sort == "relevance"
+    return body, counting, sort == "relevance"
 
 
 def _ids_and_scores(hits: list[dict], ranked_by_score: bool):
@@ -456,27 +456,6 @@ def _ids_and_scores(hits: list[dict], ranked_by_score: bool):
     if ranked_by_score:
         scores = np.fromiter((h["sort"][0] for h in hits), dtype=np.float64, count=len(hits))
     return ids, scores
-
-
-def _buckets(aggregation: dict) -> Counter:
-    return Counter({b["key"]: b["doc_count"] for b in aggregation["buckets"]})
-
-
-def _counts(counted: dict) -> dict[str, Counter]:
-    """Facet counts from ``compile.counted``'s answer."""
-    counts = {facet.name: _buckets(counted[f"facet_{facet.name}"]) for facet in VALUE_FACETS}
-    counts["date"] = _buckets(counted["facet_date"])
-    return counts
-
-
-def _months(aggregation: dict) -> Counter:
-    return Counter(
-        {
-            (month["key"], language["key"]): language["doc_count"]
-            for month in aggregation["buckets"]
-            for language in month["languages"]["buckets"]
-        }
-    )
 
 
 def _stories(hits: list[dict]) -> np.ndarray | None:

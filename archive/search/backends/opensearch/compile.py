@@ -8,16 +8,10 @@ query found together rank above scattered ones. ``title:`` clauses use the title
 fields only; proximity is an unordered ``span_near`` of the pieces (characters
 for Chinese, words for English); a prefix is an OR of the words it was expanded to.
 
-Facet filters become a ``post_filter``, so each facet's counts (a filtered
-aggregation) can leave its own filter out, as ``columns.filter_and_count`` does
-(``counting``).
+Facet filters and counts are ``counts``.
 """
 
-import json
-from dataclasses import dataclass
-
-from archive.search.documents import UNDATED
-from archive.search.facets import BY_NAME, VALUE_FACETS, Filters
+from archive.search.facets import BY_NAME
 from archive.search.query import Clause, Constraint, ParsedQuery, Piece
 
 from .mapping import run_pieces, term, terms_text
@@ -26,7 +20,6 @@ TITLE_BOOST = 4.0
 PHRASE_BOOST = 2.0
 MATCH_ALL = {"match_all": {}}
 MATCH_NONE = {"match_none": {}}
-FACET_SIZE = 10000  # more values than any facet has, so every count is exact
 
 
 def _boosted(query: dict, boost: float) -> dict:
@@ -185,7 +178,7 @@ def words_query(parsed: ParsedQuery) -> dict | None:
     return main
 
 
-def _date_span(pub_from: int | None, pub_to: int | None) -> dict:
+def date_span(pub_from: int | None, pub_to: int | None) -> dict:
     bounds = {}
     if pub_from is not None:
         bounds["gte"] = pub_from
@@ -197,7 +190,7 @@ def _date_span(pub_from: int | None, pub_to: int | None) -> dict:
     return {"bool": {"filter": parts}}
 
 
-def _values(field: str, values) -> dict:
+def values_query(field: str, values) -> dict:
     values = sorted(values)
     return {"terms": {field: values}} if values else MATCH_NONE
 
@@ -205,9 +198,9 @@ def _values(field: str, values) -> dict:
 def constraint_query(constraint: Constraint) -> dict:
     """A resolved field filter of the query (``source:``, ``date:`` …), negated or not."""
     if constraint.field == "date":
-        query = _date_span(constraint.pub_from, constraint.pub_to)
+        query = date_span(constraint.pub_from, constraint.pub_to)
     else:
-        query = _values(BY_NAME[constraint.field].field, constraint.values)
+        query = values_query(BY_NAME[constraint.field].field, constraint.values)
     return {"bool": {"must_not": [query]}} if constraint.negated else query
 
 
@@ -226,97 +219,3 @@ def search_query(parsed: ParsedQuery | None) -> tuple[dict, bool]:
     if constraints:
         body["filter"] = constraints
     return {"bool": body}, words is not None
-
-
-def filter_groups(f: Filters) -> dict[str, dict]:
-    """Each active filter group (a facet, the date, the date range) as a query."""
-    groups: dict[str, dict] = {}
-    for facet in VALUE_FACETS:
-        wanted = f.selected(facet.name)
-        if wanted:
-            groups[facet.name] = _values(facet.field, wanted)
-    if f.year:
-        groups["date"] = {"term": {"month": f.month}} if f.month else {"term": {"year": f.year}}
-    if f.pub_from is not None or f.pub_to is not None:
-        groups["range"] = _date_span(f.pub_from, f.pub_to)
-    return groups
-
-
-def _among(groups: dict[str, dict], ignore: str | None = None) -> dict:
-    kept = [q for name, q in groups.items() if name != ignore]
-    return {"bool": {"filter": kept}} if kept else MATCH_ALL
-
-
-def _terms(field: str, size: int = FACET_SIZE) -> dict:
-    return {"terms": {"field": field, "size": size, "shard_size": size}}
-
-
-@dataclass(frozen=True)
-class Counting:
-    """How a search asks for its filters and counts.
-
-    A filter that every count keeps (the date range: no facet leaves it out) joins the
-    query as a non-scoring clause, so the cluster never visits what it excludes. The
-    facet filters are a ``post_filter`` (hits) and filtered aggregations (counts):
-    counts under the same filter share one filter aggregation, so the filter is
-    evaluated once per match, not once per count; counts without one are not wrapped.
-    """
-
-    query_filter: dict | None
-    post_filter: dict | None
-    aggs: dict
-
-
-def counting(f: Filters, *, stories: int | None = None) -> Counting:
-    """Each facet counted over what the *other* filters pass, and the matches after every
-    filter by month and language (the timeline) and, with ``stories`` (the count's
-    precision threshold), the stories they tell; read the answer with ``counted``."""
-    groups = filter_groups(f)
-    range_filter = groups.pop("range", None)
-    counts: dict[str, tuple[dict, dict]] = {}  # name -> (filter, aggregation)
-    for facet in VALUE_FACETS:
-        counts[f"facet_{facet.name}"] = (_among(groups, facet.name), _terms(facet.field))
-    date_filter = _among(groups, "date")
-    if f.year and f.year != UNDATED:  # months of the selected year
-        date_filter = {"bool": {"filter": [date_filter, {"term": {"year": f.year}}]}}
-        counts["facet_date"] = (date_filter, _terms("month"))
-    else:
-        counts["facet_date"] = (date_filter, _terms("year"))
-    languages = {"languages": _terms("language", 1000)}
-    counts["months"] = (_among(groups), {**_terms("month"), "aggs": languages})
-    if stories:
-        cardinality = {"field": "story", "precision_threshold": stories}
-        counts["stories"] = (_among(groups), {"cardinality": cardinality})
-    return Counting(
-        query_filter=range_filter,
-        post_filter=_among(groups) if groups else None,
-        aggs=_sharing_filters(counts),
-    )
-
-
-FILTERED = "where_"  # the name of a filter aggregation shared by several counts
-
-
-def _sharing_filters(counts: dict[str, tuple[dict, dict]]) -> dict:
-    aggs: dict = {}
-    shared: dict[str, dict] = {}
-    for name, (where, aggregation) in counts.items():
-        if where == MATCH_ALL:
-            aggs[name] = aggregation
-            continue
-        key = json.dumps(where, sort_keys=True)
-        shared.setdefault(key, {"filter": where, "aggs": {}})["aggs"][name] = aggregation
-    for number, bucket in enumerate(shared.values()):
-        aggs[f"{FILTERED}{number}"] = bucket
-    return aggs
-
-
-def counted(aggregations: dict) -> dict:
-    """The answer to ``counting``'s aggregations by count name, wherever each was."""
-    result = {}
-    for name, value in aggregations.items():
-        if name.startswith(FILTERED):
-            result.update((k, v) for k, v in value.items() if k != "doc_count")
-        else:
-            result[name] = value
-    return result

@@ -16,7 +16,8 @@ embedded engine uses too), and the cluster only splits what it is sent:
   document frequencies, prefixes and the vocabulary;
 - every other document field (``source``, ``topics``, ``language``, ``year``,
   ``month`` and any added later) is a keyword; ``pub`` a number; ``dated`` whether
-  the article has a date.
+  the article has a date; ``calendar`` its year, month and language in one keyword
+  (``counts``).
 """
 
 import re
@@ -26,12 +27,13 @@ from django.conf import settings
 from archive.search.documents import UNDATED
 from archive.text import ANALYSIS_VERSION, fold, is_chinese, word_terms
 
-SCHEMA_VERSION = 2  # what this module writes; another one is rebuilt (``is_current``)
+SCHEMA_VERSION = 3  # what this module writes; another one is rebuilt (``is_current``)
 # Hits one request may return: a search reads every match in order, so common words
 # take one or two requests (a point in time with search_after beyond this).
 MAX_RESULT_WINDOW = 50000
 MAX_TERM_CHARS = 1000  # longer words are cut (on both sides) to stay a single token
 FILLER = "_"
+CALENDAR = "calendar"  # the keyword "<year> <month> <language>" (``counts``)
 TEXT_FIELDS = ("title", "body", "grams", "tgrams", "title_words", "body_words")
 # What Java's whitespace tokenizer splits on, so a word never becomes two tokens.
 _JAVA_SPACE = re.compile(
@@ -110,6 +112,8 @@ def _grams_field() -> dict:
 def index_mappings() -> dict:
     words = {"type": "text", "analyzer": "archive_terms"}
     keyword = {"type": "keyword", "ignore_above": MAX_TERM_CHARS * 4}
+    # Counted by most searches: global ordinals built at refresh, not by the next search.
+    facet = {"type": "keyword", "eager_global_ordinals": True}
     return {
         "_meta": {"schema": SCHEMA_VERSION, "analysis": ANALYSIS_VERSION},
         "_source": {"excludes": list(TEXT_FIELDS)},
@@ -127,11 +131,12 @@ def index_mappings() -> dict:
             "pub": {"type": "long"},
             "story": {"type": "long"},
             "dated": {"type": "boolean"},
-            "source": {"type": "keyword"},
-            "topics": {"type": "keyword"},
-            "language": {"type": "keyword"},
-            "year": {"type": "keyword"},
-            "month": {"type": "keyword"},
+            "source": facet,
+            "topics": facet,
+            "language": facet,
+            "year": facet,
+            "month": facet,
+            CALENDAR: facet,
         },
     }
 
@@ -152,7 +157,13 @@ def index_fields(document: dict) -> dict:
         body_words=sorted({term(t) for t in body_terms}),
         dated=bool(document.get("year")) and document.get("year") != UNDATED,
     )
+    fields[CALENDAR] = calendar_value(document)
     return fields
+
+
+def calendar_value(document: dict) -> str:
+    """An engine-neutral document's ``calendar`` keyword."""
+    return f"{document['year']} {document['month']} {document['language']}"
 
 
 def run_pieces(run: str) -> tuple[str, str]:
