@@ -1,8 +1,8 @@
 """Query words the index decides: ``econom*`` expanded to the words it starts, and pinyin
 (``xitu``, ``xī tǔ``) to the Chinese words read that way.
 
-Both need the live index (``SearchBackend.words_with_prefix`` and the per-generation
-``pinyin.table``), so they run after parsing, in the service. What was added is
+Both need the live index (``SearchBackend.words_with_prefix``, and the suggestion
+tables' ``pinyin.table``), so they run after parsing, in the service. What was added is
 reported for the understood line.
 """
 
@@ -92,7 +92,7 @@ def _add_readings(parsed: ParsedQuery, backend: SearchBackend, found: Expansions
     if not any(key and pinyin.could_be_reading(key) for key in keys):
         return  # nothing typed could be pinyin: no need for the table (the whole vocabulary)
     try:
-        table = pinyin.table(backend)
+        table = _reading_table(backend)
     except SearchUnavailable:  # the search itself reports it
         return
     clauses, out, i = parsed.clauses, [], 0
@@ -135,6 +135,15 @@ def _add_readings(parsed: ParsedQuery, backend: SearchBackend, found: Expansions
     parsed.clauses = out
     if found.readings:
         found.latin_only_q = quoted
+
+
+def _reading_table(backend: SearchBackend) -> pinyin.PinyinTable:
+    """The readings of the suggestion tables, once built: on a large index those follow
+    edits in the background, so a search after an edit does not wait for the readings of
+    every Chinese word of the index (about a second at 250k articles); a word an edit
+    brings is read with the next tables. Before the first tables, the live generation's."""
+    tables = suggestions.tables()
+    return tables.pinyin.table if tables is not None else pinyin.table(backend)
 
 
 def _reading_words(key: str, group: list[Clause], table, backend: SearchBackend) -> list[str]:

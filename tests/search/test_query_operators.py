@@ -183,6 +183,59 @@ def test_pinyin_finds_the_chinese_words_read_that_way_ranked_below_direct_matche
     assert find('"xitu"') == []  # quoted: the Latin letters only
 
 
+@pytest.mark.django_db(transaction=True)
+def test_pinyin_after_an_edit_reads_the_held_tables_while_new_ones_build(monkeypatch):
+    """On a large index a search typed in pinyin after an edit does not wait for the
+    readings of every Chinese word: the suggestion tables' answer, and a word the edit
+    brought is read once the tables have followed it (in the background)."""
+    import threading
+
+    from archive.search import pinyin, service, suggestions
+
+    monkeypatch.setattr(suggestions, "INLINE_MAX_DOCUMENTS", 0)  # "large": build off-request
+    monkeypatch.setattr(suggestions, "INLINE_BUILD_S", 0.0)
+    monkeypatch.setattr(suggestions, "REBUILD_EVERY_S", 0.0)
+    monkeypatch.setattr(suggestions, "_live", suggestions._Live())
+    rare_earth = make_article("包头稀土", "包头市的稀土产业。")
+    assert find("xitu") == [rare_earth.pk]  # no tables yet: the readings are read now
+    assert _eventually(lambda: suggestions.tables() is not None)
+    built_in_request = []
+    real_table = pinyin.PinyinTable
+
+    class Counted(real_table):
+        def __init__(self, vocabulary):
+            if threading.current_thread() is threading.main_thread():
+                built_in_request.append(1)
+            super().__init__(vocabulary)
+
+    monkeypatch.setattr(pinyin, "PinyinTable", Counted)
+    monkeypatch.setattr(suggestions, "REBUILD_EVERY_S", 3600.0)  # the tables wait a while
+    rare_metal = make_article("稀有金属", "稀有金属的产业。")
+    assert find("xitu") == [rare_earth.pk]
+    assert find("xiyoujinshu") == []  # 稀有金属 is new: not read yet
+    assert built_in_request == []
+
+    monkeypatch.setattr(suggestions, "REBUILD_EVERY_S", 0.0)  # now they follow
+
+    def read_at_last():
+        service._result_cache.clear()  # the same generation: answers are kept
+        return find("xiyoujinshu") == [rare_metal.pk]
+
+    assert _eventually(read_at_last)
+    assert built_in_request == []
+
+
+def _eventually(check, seconds: float = 20.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_pinyin_does_not_flood_english_words_that_are_also_readings():
     english = [
         make_article(f"Change {n}", "Climate change and change again.", language=Language.ENGLISH)

@@ -331,6 +331,11 @@ class OpenSearchBackend(SearchBackend):
         include = "".join(ch if ch.isalnum() else "\\" + ch for ch in term(prefix)) + ".*"
         body = {
             "size": 0,
+            # Only the articles holding such a word are counted: a quarter of the time of
+            # counting every article's words (econom* at 250k), and the same counts.
+            "query": {
+                "bool": {"should": [{"prefix": {field: term(prefix)}} for field in WORD_FIELDS]}
+            },
             "aggs": {
                 field: {
                     "terms": {
