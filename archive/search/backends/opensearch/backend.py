@@ -362,12 +362,15 @@ class OpenSearchBackend(SearchBackend):
         return _vocabularies.get(generation, lambda: self._read_vocabulary(generation)).items()
 
     def _read_vocabulary(self, generation: tuple) -> "Vocabulary":
-        """The copy the writer keeps in the cluster when it serves ``generation`` (the live
-        one; ``vocabularies``), else every word read from the index itself."""
+        """The copy the writer keeps in the cluster of the live index (``vocabularies``),
+        even one some batches behind (the writer is rereading it, and reading the whole
+        index in a web worker takes far longer); else every word read from the index."""
         client = get_client()
         _engine, index, changes = generation
         kept = vocabularies.load(client, store=writing.state_index())
-        if kept is not None and kept.serves(index, changes):
+        if kept is not None and kept.index == index:
+            if not kept.serves(index, changes):
+                logger.info("opensearch: the vocabulary kept is behind the index; using it")
             return kept.vocabulary
         return reading(lambda: vocabularies.read_from_index(client, writing.alias_name()))
 

@@ -8,14 +8,22 @@ than ``VOCABULARY_SECONDS``. It keeps it as one document beside the state
 document (about 1.2 MB compressed for 300,000 words). A reader loads that copy
 when it was read from the live index and is current or recent enough; otherwise
 it reads the index itself, as before.
+
+After edits the reread runs in a thread of the writer's process, so the next
+batches do not wait for it (about a minute at 250,000 articles on a busy
+cluster), and it is written only if no other copy was kept meanwhile (a rebuild's,
+of the new index).
 """
 
 import base64
 import logging
 import math
+import threading
 import time
 import zlib
 from dataclasses import dataclass
+
+from opensearchpy.exceptions import ConflictError
 
 from archive.search.vocabulary import Vocabulary
 
@@ -38,6 +46,7 @@ class Kept:
     changes: int
     saved: float  # when it was read (seconds since the epoch, the writer's clock)
     vocabulary: Vocabulary | None  # None when only the description was loaded
+    version: tuple[int, int] | None = None  # the document's (seq_no, primary_term)
 
     def serves(self, index: str, changes: int, *, now: float | None = None) -> bool:
         """Does it stand for the vocabulary of ``index`` after ``changes`` batches?"""
@@ -117,26 +126,41 @@ def load(client, *, store: str, words: bool = True) -> Kept | None:
             changes=int(source["changes"]),
             saved=float(source["saved"]),
             vocabulary=decode(source["words"]) if words else None,
+            version=(found["_seq_no"], found["_primary_term"]) if "_seq_no" in found else None,
         )
     except (KeyError, ValueError, zlib.error):
         logger.warning("opensearch: the vocabulary kept is unreadable; reading the index")
         return None
 
 
-def keep(client, *, store: str, index: str, changes: int) -> int:
-    """Read the vocabulary of ``index`` and keep it in ``store``; returns its words."""
+ANY = object()  # ``keep`` over whatever copy there is (a build's own vocabulary)
+
+
+def keep(client, *, store: str, index: str, changes: int, replacing=ANY) -> int:
+    """Read the vocabulary of ``index`` and keep it in ``store``; returns its words.
+
+    ``replacing``: the ``Kept`` copy this one may replace, so a copy another writer kept
+    meanwhile stays (``ConflictError``); ``ANY``: whatever is there."""
     saved = time.time()
     vocabulary = read_from_index(client, index, timeout=KEEP_TIMEOUT)
     body = {"index": index, "changes": changes, "saved": saved, "words": encode(vocabulary)}
-    client.index(index=store, id=DOCUMENT_ID, body=body, request_timeout=KEEP_TIMEOUT)
+    params = {}
+    if replacing is not ANY and replacing.version is not None:
+        params = {"if_seq_no": replacing.version[0], "if_primary_term": replacing.version[1]}
+    client.index(
+        index=store, id=DOCUMENT_ID, body=body, params=params, request_timeout=KEEP_TIMEOUT
+    )
     return len(vocabulary.words)
 
 
-def keep_quietly(client, *, store: str, index: str, changes: int) -> None:
+def keep_quietly(client, *, store: str, index: str, changes: int, replacing=ANY) -> None:
     """``keep``, logging instead of raising: readers can always read the index."""
     started = time.monotonic()
     try:
-        words = keep(client, store=store, index=index, changes=changes)
+        words = keep(client, store=store, index=index, changes=changes, replacing=replacing)
+    except ConflictError:
+        logger.info("opensearch: a newer vocabulary was kept meanwhile; %s's is dropped", index)
+        return
     except Exception:
         logger.warning("opensearch: could not keep the vocabulary of %s", index, exc_info=True)
         return
@@ -148,8 +172,60 @@ def keep_quietly(client, *, store: str, index: str, changes: int) -> None:
     )
 
 
+_rereading: threading.Thread | None = None  # this process's reread after edits
+_rereading_lock = threading.Lock()
+
+
 def keep_if_stale(client, *, store: str, index: str, changes: int) -> None:
-    """After a batch: keep the vocabulary again when the copy no longer serves."""
+    """After a batch: when the copy no longer serves, keep the vocabulary again in a
+    background thread (one at a time; the batch does not wait for it)."""
+    global _rereading
     kept = load(client, store=store, words=False)
-    if kept is None or not kept.serves(index, changes):
-        keep_quietly(client, store=store, index=index, changes=changes)
+    if kept is not None and kept.serves(index, changes):
+        if kept.changes != changes:  # recent, but behind: look again once it is not recent
+            _look_again(client, store=store, index=index, changes=changes, after=kept.saved)
+        return
+    with _rereading_lock:
+        if _rereading is not None and _rereading.is_alive():
+            return  # the reread under way; a batch after it checks again
+        _rereading = threading.Thread(
+            target=keep_quietly,
+            args=(client,),
+            kwargs={
+                "store": store,
+                "index": index,
+                "changes": changes,
+                "replacing": ANY if kept is None else kept,  # none, or none readable
+            },
+            name="keep-vocabulary",
+            daemon=True,  # a writer that exits leaves the previous copy, still valid
+        )
+        _rereading.start()
+
+
+_later: dict = {}  # the batch a pending look again is for, and its timer
+
+
+def _look_again(client, *, store: str, index: str, changes: int, after: float) -> None:
+    """Check the copy again ``VOCABULARY_SECONDS`` after ``after`` (when it was read), for
+    the latest batch, so the words of the last edits reach readers with no further edit."""
+    with _rereading_lock:
+        _later["batch"] = {"store": store, "index": index, "changes": changes}
+        if _later.get("timer") is not None and _later["timer"].is_alive():
+            return
+        delay = max(0.0, after + VOCABULARY_SECONDS - time.time()) + 1.0
+        timer = threading.Timer(delay, lambda: keep_if_stale(client, **_later["batch"]))
+        timer.daemon = True
+        _later["timer"] = timer
+        timer.start()
+
+
+def wait_for_reread(timeout: float | None = None) -> None:
+    """Wait for this process's reread after edits, if one runs, and drop a pending look
+    again (tests, a clean stop)."""
+    timer = _later.get("timer")
+    if timer is not None:
+        timer.cancel()
+    thread = _rereading
+    if thread is not None:
+        thread.join(timeout)

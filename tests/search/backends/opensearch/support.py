@@ -72,6 +72,9 @@ def opensearch_site(settings, *, prefix: str | None = None):
     try:
         yield prefix
     finally:
+        from archive.search.backends.opensearch import vocabularies
+
+        vocabularies.wait_for_reread()  # a writer's reread of these indexes ends first
         delete_indexes(prefix)
         connections.connections_info = previous
         connections.reload("default")

@@ -241,10 +241,55 @@ def test_workers_load_the_vocabulary_the_writer_kept(built, monkeypatch):
     monkeypatch.setattr(vocabularies, "VOCABULARY_SECONDS", 0)
     with locks.writer_lock(), built.batch() as batch:
         batch.update(document(11, "Cerium", "Cerium too."))
+    vocabularies.wait_for_reread()  # a thread of the writer's: the next batches go on
     again = vocabularies.load(client, store=writing.state_index())
     assert again.changes == changes + 2 and {"lanthanum", "cerium"} <= set(again.vocabulary.words)
     # A copy from another index never serves (a rebuild keeps a new one).
     assert not again.serves("another-index", again.changes)
+
+
+def test_the_kept_copy_follows_the_last_edits_and_a_copy_behind_still_serves(built, monkeypatch):
+    import time
+
+    from archive.search.backends.opensearch import vocabularies
+
+    client, store = get_client(), writing.state_index()
+    monkeypatch.setattr(vocabularies, "VOCABULARY_SECONDS", 2)
+    with locks.writer_lock(), built.batch() as batch:
+        batch.update(document(13, "Yttrium", "Yttrium is a rare earth."))
+    _engine, _index, changes = built.generation()
+    assert "yttrium" not in vocabularies.load(client, store=store).vocabulary.words  # recent
+    # A worker starting once the copy is old takes it, behind, rather than reading every
+    # article's words itself.
+    monkeypatch.setattr(vocabularies, "VOCABULARY_SECONDS", 0)
+    passes = []
+    read_from_index = vocabularies.read_from_index
+    monkeypatch.setattr(
+        vocabularies,
+        "read_from_index",
+        lambda *a, **k: passes.append(1) or read_from_index(*a, **k),
+    )
+    monkeypatch.setattr(os_backend, "_vocabularies", os_backend.PerGeneration())
+    assert "yttrium" not in dict(built.vocabulary()) and not passes
+    # With no further edit, the writer reads it again once it is no longer recent.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        kept = vocabularies.load(client, store=store)
+        if kept.changes == changes:
+            break
+        time.sleep(0.2)
+    assert kept.changes == changes and "yttrium" in kept.vocabulary.words
+
+
+def test_a_reread_after_edits_never_replaces_a_copy_kept_meanwhile(built):
+    from archive.search.backends.opensearch import vocabularies
+
+    client, store = get_client(), writing.state_index()
+    _engine, index, changes = built.generation()
+    seen = vocabularies.load(client, store=store, words=False)  # when the reread began
+    vocabularies.keep(client, store=store, index=index, changes=changes + 5)  # a rebuild's
+    vocabularies.keep_quietly(client, store=store, index=index, changes=changes + 1, replacing=seen)
+    assert vocabularies.load(client, store=store, words=False).changes == changes + 5
 
 
 def test_no_cluster_is_unavailable(built, settings):
