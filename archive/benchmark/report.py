@@ -13,6 +13,7 @@ HTTP_PHASES = (
     "article_page_first_view",
     "article_page",
     "faceted_search_unsaturated",
+    "faceted_search_while_editing",
 )
 
 
@@ -77,6 +78,9 @@ def headline(entry: dict) -> dict:
         "http_unsaturated_rps": _get(ours, "http", "faceted_search_unsaturated", "requests_per_s"),
         "http_unsaturated_p50_ms": _get(ours, "http", "faceted_search_unsaturated", "p50_ms"),
         "http_unsaturated_p95_ms": _get(ours, "http", "faceted_search_unsaturated", "p95_ms"),
+        "http_editing_rps": _get(ours, "http", "faceted_search_while_editing", "requests_per_s"),
+        "http_editing_p50_ms": _get(ours, "http", "faceted_search_while_editing", "p50_ms"),
+        "http_editing_p95_ms": _get(ours, "http", "faceted_search_while_editing", "p95_ms"),
         "http_article_rps": _get(ours, "http", "article_page", "requests_per_s"),
         "http_article_first_rps": _get(ours, "http", "article_page_first_view", "requests_per_s"),
         "http_errors": (
@@ -260,6 +264,10 @@ HEADLINE_ROWS = [
     (
         "  same (years as date ranges), one client per worker: /s, p50 / p95 ms",
         ("http_unsaturated_rps", "http_unsaturated_p50_ms", "http_unsaturated_p95_ms"),
+    ),
+    (
+        "  same, an article edited every 2 s meanwhile: /s, p50 / p95 ms",
+        ("http_editing_rps", "http_editing_p50_ms", "http_editing_p95_ms"),
     ),
     ("HTTP article pages/s, viewed before (cached)", "http_article_rps"),
     ("HTTP article pages/s, first views", "http_article_first_rps"),

@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from pathlib import Path
 from archive.benchmark import corpus as corpus_mod
 from archive.benchmark import peers, web
 from archive.benchmark.stats import dir_size_mb, run_meta, run_step
+
+EDIT_EVERY_S = 2.0  # an editor's pace in the editing phase: an article saved this often
 
 
 @dataclass
@@ -84,6 +87,31 @@ def _worker(task: str, *, cfg: BenchConfig, env: dict, out: Path, extra: list[st
         result["peak_rss_mb"] = round(step.peak_rss_mb, 1)
         return result
     return {"error": f"worker {task} exited {step.returncode}", "output_tail": step.output_tail}
+
+
+def _start_worker(
+    task: str, *, cfg: BenchConfig, env: dict, out: Path, extra: list[str]
+) -> subprocess.Popen:
+    """``_worker`` without waiting for it (``_finish_worker`` does)."""
+    log = open(out.with_suffix(".log"), "wb")
+    return subprocess.Popen(
+        [_python(), "-m", "archive.benchmark.worker", task, "--out", str(out), *extra],
+        env=env,
+        cwd=str(cfg.base_dir),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _finish_worker(proc: subprocess.Popen, *, out: Path, timeout: float = 120) -> dict:
+    try:
+        code = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    if code == 0 and out.exists():
+        return json.loads(out.read_text(encoding="utf-8"))
+    return {"error": f"worker exited {code}", "log": str(out.with_suffix(".log"))}
 
 
 def _manage(args: list[str], *, cfg: BenchConfig, env: dict, log: Path):
@@ -284,6 +312,22 @@ def run_http(*, cfg: BenchConfig, area: Path, var_dir: Path) -> dict:
             concurrency=int(result["workers"]),
             seconds=cfg.http_seconds,
         )
+        # The same while an editor saves an article every EDIT_EVERY_S and the indexer
+        # applies it: each edit is a new index generation, as on a live archive.
+        editor = _start_worker(
+            "edit",
+            cfg=cfg,
+            env=env,
+            out=area / "edit.json",
+            extra=["--seconds", str(cfg.http_seconds + 2), "--every", str(EDIT_EVERY_S)],
+        )
+        result["faceted_search_while_editing"] = web.load(
+            port=port,
+            paths=urls.get("searches_unsaturated") or urls["searches"],
+            concurrency=int(result["workers"]),
+            seconds=cfg.http_seconds,
+        )
+        result["editor"] = _finish_worker(editor, out=area / "edit.json")
     finally:
         result["gunicorn_peak_rss_mb"] = web.stop_gunicorn(proc)
     return result

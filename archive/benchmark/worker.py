@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="archive.benchmark.worker")
     parser.add_argument(
         "task",
-        choices=["search", "suggest", "export", "concordance", "stock", "urls", "segment"],
+        choices=["search", "suggest", "export", "concordance", "stock", "urls", "segment", "edit"],
     )
     parser.add_argument("--out", required=True)
     parser.add_argument("--repeats", type=int, default=3)
@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--every", type=float, default=2.0, help="seconds between edits (edit)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "archive.settings")
@@ -73,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
             if is_chinese(r)
         ]
         result = throughput(texts=texts, max_seconds=args.seconds)
+    elif args.task == "edit":
+        from archive.benchmark.editing import edit_titles
+
+        result = edit_titles(seconds=args.seconds, every=args.every)
     else:
         from archive.benchmark.web import resolve_urls
 

@@ -104,8 +104,10 @@ def test_benchmark_command_quick_run_writes_json_with_every_stage(tmp_path):
     assert ours["import"]["docs_per_s"] > 0 and ours["index"]["index_mb"] > 0
     assert "p95_ms" in ours["search"]["latency"]["faceted_highlighted/first"]
     assert ours["http"]["article_page_visit_failures"] == 0
-    for phase in ("article_page", "article_page_first_view", "faceted_search"):
+    phases = ("article_page", "article_page_first_view", "faceted_search")
+    for phase in (*phases, "faceted_search_while_editing"):
         assert ours["http"][phase]["requests_ok"] > 0 and ours["http"][phase]["errors"] == 0
+    assert ours["http"]["editor"]["edits"] >= 1  # searches answered while articles changed
     assert out.with_suffix(".md").read_text(encoding="utf-8").startswith("# Benchmark baseline")
     assert "Targets" in stdout.getvalue()
 
