@@ -211,7 +211,8 @@ def _look_again(client, *, store: str, index: str, changes: int, after: float) -
     the latest batch, so the words of the last edits reach readers with no further edit."""
     with _rereading_lock:
         _later["batch"] = {"store": store, "index": index, "changes": changes}
-        if _later.get("timer") is not None and _later["timer"].is_alive():
+        pending = _later.get("timer")
+        if pending is not None and pending.is_alive() and pending is not threading.current_thread():
             return
         delay = max(0.0, after + VOCABULARY_SECONDS - time.time()) + 1.0
         timer = threading.Timer(delay, lambda: keep_if_stale(client, **_later["batch"]))
