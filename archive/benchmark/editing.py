@@ -21,7 +21,7 @@ def edit_titles(*, seconds: float, every: float, articles: int = 200) -> dict:
         article.save(update_fields=["title"])
         edits += 1
         time.sleep(every)
-    for article in chosen[: min(edits, len(chosen))]:
+    for article in chosen[:edits]:
         article.title = original[article.pk]
         article.save(update_fields=["title"])
     return {"edits": edits, "every_s": every}

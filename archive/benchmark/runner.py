@@ -74,9 +74,13 @@ def scratch_env(*, var_dir: Path, debug: bool = True, engine: str = "whoosh") ->
     return env
 
 
+def _worker_command(task: str, out: Path, extra: list[str]) -> list[str]:
+    return [_python(), "-m", "archive.benchmark.worker", task, "--out", str(out), *extra]
+
+
 def _worker(task: str, *, cfg: BenchConfig, env: dict, out: Path, extra: list[str]) -> dict:
     step = run_step(
-        [_python(), "-m", "archive.benchmark.worker", task, "--out", str(out), *extra],
+        _worker_command(task, out, extra),
         env=env,
         cwd=str(cfg.base_dir),
         log_path=str(out.with_suffix(".log")),
@@ -93,14 +97,14 @@ def _start_worker(
     task: str, *, cfg: BenchConfig, env: dict, out: Path, extra: list[str]
 ) -> subprocess.Popen:
     """``_worker`` without waiting for it (``_finish_worker`` does)."""
-    log = open(out.with_suffix(".log"), "wb")
-    return subprocess.Popen(
-        [_python(), "-m", "archive.benchmark.worker", task, "--out", str(out), *extra],
-        env=env,
-        cwd=str(cfg.base_dir),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(out.with_suffix(".log"), "wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            _worker_command(task, out, extra),
+            env=env,
+            cwd=str(cfg.base_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _finish_worker(proc: subprocess.Popen, *, out: Path, timeout: float = 120) -> dict:

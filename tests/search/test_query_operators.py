@@ -9,6 +9,7 @@ from django.utils import translation
 from archive.models import Language, Source
 from archive.search import expansion
 from tests.factories import make_article, make_tag
+from tests.processes import wait_for
 from tests.search_helpers import find, run
 
 pytestmark = pytest.mark.django_db
@@ -198,7 +199,7 @@ def test_pinyin_after_an_edit_reads_the_held_tables_while_new_ones_build(monkeyp
     monkeypatch.setattr(suggestions, "_live", suggestions._Live())
     rare_earth = make_article("包头稀土", "包头市的稀土产业。")
     assert find("xitu") == [rare_earth.pk]  # no tables yet: the readings are read now
-    assert _eventually(lambda: suggestions.tables() is not None)
+    wait_for(lambda: suggestions.tables() is not None, timeout=20, what="the first tables")
     built_in_request = []
     real_table = pinyin.PinyinTable
 
@@ -221,19 +222,8 @@ def test_pinyin_after_an_edit_reads_the_held_tables_while_new_ones_build(monkeyp
         service._result_cache.clear()  # the same generation: answers are kept
         return find("xiyoujinshu") == [rare_metal.pk]
 
-    assert _eventually(read_at_last)
+    wait_for(read_at_last, timeout=20, what="the tables to read 稀有金属")
     assert built_in_request == []
-
-
-def _eventually(check, seconds: float = 20.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_pinyin_does_not_flood_english_words_that_are_also_readings():

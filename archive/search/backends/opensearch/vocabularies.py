@@ -6,8 +6,8 @@ node needed it soon after its start (pinyin, suggestions). So the single writer
 reads it once: after each build, and after edits when the copy kept is older
 than ``VOCABULARY_SECONDS``. It keeps it as one document beside the state
 document (about 1.2 MB compressed for 300,000 words). A reader loads that copy
-when it was read from the live index and is current or recent enough; otherwise
-it reads the index itself, as before.
+when it was read from the live index, even some batches behind; only without one
+does it read the index itself.
 
 After edits the reread runs in a thread of the writer's process, so the next
 batches do not wait for it (about a minute at 250,000 articles on a busy

@@ -16,6 +16,7 @@ from archive.search.backends.whoosh.backend import WhooshBackend
 from archive.search.facets import Filters
 from archive.search.query import parse
 from tests.factories import make_archive
+from tests.processes import wait_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.opensearch]
 
@@ -249,8 +250,6 @@ def test_workers_load_the_vocabulary_the_writer_kept(built, monkeypatch):
 
 
 def test_the_kept_copy_follows_the_last_edits_and_a_copy_behind_still_serves(built, monkeypatch):
-    import time
-
     from archive.search.backends.opensearch import vocabularies
 
     client, store = get_client(), writing.state_index()
@@ -271,14 +270,14 @@ def test_the_kept_copy_follows_the_last_edits_and_a_copy_behind_still_serves(bui
     )
     monkeypatch.setattr(os_backend, "_vocabularies", os_backend.PerGeneration())
     assert "yttrium" not in dict(built.vocabulary()) and not passes
+
     # With no further edit, the writer reads it again once it is no longer recent.
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        kept = vocabularies.load(client, store=store)
-        if kept.changes == changes:
-            break
-        time.sleep(0.2)
-    assert kept.changes == changes and "yttrium" in kept.vocabulary.words
+    def caught_up():
+        copy = vocabularies.load(client, store=store)
+        return copy if copy.changes == changes else None
+
+    kept = wait_for(caught_up, timeout=30, what="the writer to keep the last edit's words")
+    assert "yttrium" in kept.vocabulary.words
 
 
 def test_a_reread_after_edits_never_replaces_a_copy_kept_meanwhile(built):
