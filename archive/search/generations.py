@@ -25,10 +25,10 @@ class PerGeneration:
         self._held: tuple | None = None  # (generation, computed at, value)
 
     def peek(self, key: tuple):
-        """The value held when it serves generation ``key`` (its own, or a later one by the
-        reuse rule), or None: never computes."""
-        found = self._usable(key)
-        return found[0] if found is not None else None
+        """The value computed for exactly generation ``key``, or None (never computes)."""
+        with self._lock:
+            held = self._held
+        return held[2] if held is not None and held[0] == key else None
 
     def get(self, key: tuple, compute):
         """The value for generation ``key``, computing it (``compute()``) on a change."""

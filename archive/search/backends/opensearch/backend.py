@@ -425,10 +425,8 @@ class OpenSearchBackend(SearchBackend):
 def _vocabulary_still_serves(held: tuple, wanted: tuple, age: float) -> bool:
     """Reading the vocabulary is a pass of terms aggregations over the whole index, so an
     edit does not make it stale at once: within one index it is reread when it is older
-    than ``VOCABULARY_SECONDS`` (a rebuild, a new index, rereads it at once). Prefixes
-    and word counts read it too while it serves (``peek``): an edit's new word reaches
-    ``word*`` as it reaches pinyin and suggestions, and a search after an edit does not
-    count every article's words again (about 0.5 s at 250k)."""
+    than ``VOCABULARY_SECONDS`` (a rebuild, a new index, rereads it at once). Prefix
+    searches use it only for the very generation it was read from (``peek``)."""
     return held[:2] == wanted[:2] and age < VOCABULARY_SECONDS
 
 
