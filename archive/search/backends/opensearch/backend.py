@@ -276,7 +276,7 @@ class OpenSearchBackend(SearchBackend):
         return in_index
 
     def word_frequency(self, word: str) -> int:
-        vocabulary = _vocabularies.peek(self.generation())  # read already: no request
+        vocabulary = self._exact_vocabulary()  # read already: no request
         if vocabulary is not None:
             return vocabulary.count(term(word))
         body = {
@@ -325,7 +325,7 @@ class OpenSearchBackend(SearchBackend):
     def words_with_prefix(self, prefix: str, *, limit: int) -> tuple[list[tuple[str, int]], int]:
         if not prefix:
             return [], 0
-        vocabulary = _vocabularies.peek(self.generation())  # read already: no request
+        vocabulary = self._exact_vocabulary()  # read already: no request
         if vocabulary is not None:
             return vocabulary.with_prefix(prefix, limit=limit)
         include = "".join(ch if ch.isalnum() else "\\" + ch for ch in term(prefix)) + ".*"
@@ -359,20 +359,28 @@ class OpenSearchBackend(SearchBackend):
 
     def vocabulary(self):
         generation = self.generation()
-        return _vocabularies.get(generation, lambda: self._read_vocabulary(generation)).items()
+        held = _vocabularies.get(generation, lambda: self._read_vocabulary(generation))
+        return held[0].items()
 
-    def _read_vocabulary(self, generation: tuple) -> "Vocabulary":
+    def _exact_vocabulary(self) -> "Vocabulary | None":
+        """The vocabulary held when it is exactly the live generation's (not a copy some
+        batches behind): prefixes and word counts follow every edit."""
+        held = _vocabularies.peek(self.generation())
+        return held[0] if held is not None and held[1] else None
+
+    def _read_vocabulary(self, generation: tuple) -> tuple["Vocabulary", bool]:
         """The copy the writer keeps in the cluster of the live index (``vocabularies``),
         even one some batches behind (the writer is rereading it, and reading the whole
-        index in a web worker takes far longer); else every word read from the index."""
+        index in a web worker takes far longer); else every word read from the index. And
+        whether it is exactly ``generation``'s."""
         client = get_client()
         _engine, index, changes = generation
         kept = vocabularies.load(client, store=writing.state_index())
         if kept is not None and kept.index == index:
             if not kept.serves(index, changes):
                 logger.info("opensearch: the vocabulary kept is behind the index; using it")
-            return kept.vocabulary
-        return reading(lambda: vocabularies.read_from_index(client, writing.alias_name()))
+            return kept.vocabulary, kept.changes == changes
+        return reading(lambda: vocabularies.read_from_index(client, writing.alias_name())), True
 
     def indexed_ids(self) -> set[int]:
         client = get_client()

@@ -262,6 +262,8 @@ def test_the_kept_copy_follows_the_last_edits_and_a_copy_behind_still_serves(bui
     )
     monkeypatch.setattr(os_backend, "_vocabularies", os_backend.PerGeneration())
     assert "yttrium" not in dict(built.vocabulary()) and not passes
+    # Prefixes do not take a copy behind: they follow the edit at once.
+    assert built.words_with_prefix("yttri", limit=5) == ([("yttrium", 1)], 1)
 
     # With no further edit, the writer reads it again once it is no longer recent.
     def caught_up():
